@@ -1,0 +1,429 @@
+"""Frozen dataclasses + enums for a run; to_json/from_json; validation."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import typing
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class DatasetName(str, Enum):
+    CIRCLE = "circle"
+    XOR = "xor"
+    GAUSS = "gauss"
+    SPIRAL = "spiral"
+    MOONS = "moons"
+    BLOBS = "blobs"
+    REG_PLANE = "reg-plane"
+    REG_GAUSS = "reg-gauss"
+    DIGITS = "digits"
+    CSV = "csv"
+
+
+class Task(str, Enum):
+    CLASSIFICATION = "classification"
+    REGRESSION = "regression"
+
+
+class LayerKind(str, Enum):
+    DENSE = "dense"
+    CONV2D = "conv2d"
+    MAXPOOL2D = "maxpool2d"
+    AVGPOOL2D = "avgpool2d"
+    FLATTEN = "flatten"
+    DROPOUT = "dropout"
+    BATCHNORM = "batchnorm"
+
+
+class Activation(str, Enum):
+    RELU = "relu"
+    LEAKY_RELU = "leaky_relu"
+    ELU = "elu"
+    GELU = "gelu"
+    SILU = "silu"
+    TANH = "tanh"
+    SIGMOID = "sigmoid"
+    SOFTPLUS = "softplus"
+    LINEAR = "linear"
+
+
+class Init(str, Enum):
+    PLAYGROUND = "playground"  # TensorFlow Playground's: U(-0.5, 0.5) weights, 0.1 biases
+    ZEROS = "zeros"
+    UNIFORM = "uniform"
+    NORMAL = "normal"
+    XAVIER_UNIFORM = "xavier_uniform"
+    XAVIER_NORMAL = "xavier_normal"
+    KAIMING_UNIFORM = "kaiming_uniform"
+    KAIMING_NORMAL = "kaiming_normal"
+    ORTHOGONAL = "orthogonal"
+
+
+class Loss(str, Enum):
+    MSE = "mse"
+    CROSS_ENTROPY = "cross_entropy"
+    BCE = "bce"
+    HUBER = "huber"
+    MAE = "mae"
+
+
+class Optimizer(str, Enum):
+    SGD = "sgd"
+    MOMENTUM = "momentum"
+    NESTEROV = "nesterov"
+    ADAM = "adam"
+    ADAMW = "adamw"
+    RMSPROP = "rmsprop"
+    ADAGRAD = "adagrad"
+
+
+class Schedule(str, Enum):
+    CONSTANT = "constant"
+    STEP = "step"
+    COSINE = "cosine"
+    CYCLIC = "cyclic"
+
+
+class Device(str, Enum):
+    AUTO = "auto"
+    CPU = "cpu"
+    CUDA = "cuda"
+
+
+FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)")
+TWO_D_SETS = frozenset(
+    {
+        DatasetName.CIRCLE,
+        DatasetName.XOR,
+        DatasetName.GAUSS,
+        DatasetName.SPIRAL,
+        DatasetName.MOONS,
+        DatasetName.BLOBS,
+        DatasetName.REG_PLANE,
+        DatasetName.REG_GAUSS,
+    }
+)
+REGRESSION_SETS = frozenset({DatasetName.REG_PLANE, DatasetName.REG_GAUSS})
+MULTICLASS_SETS = frozenset({DatasetName.SPIRAL, DatasetName.BLOBS})
+
+# Resource caps: a single server is shared by a whole class.
+MAX_SAMPLES = 20_000
+MAX_LAYERS = 16
+MAX_UNITS = 512
+MAX_CHANNELS = 128
+MAX_PARAMS = 2_000_000
+MAX_CUSTOM_FEATURES = 8
+MAX_GRID = 200
+
+
+class ConfigError(ValueError):
+    """A config value is bad; the message names the field and the value."""
+
+
+def _fail(path: str, msg: str) -> typing.NoReturn:
+    raise ConfigError(f"{path}: {msg}")
+
+
+def _check_range(path: str, value: float, lo: float, hi: float) -> None:
+    if not (lo <= value <= hi):
+        _fail(path, f"must be between {lo} and {hi}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    name: DatasetName = DatasetName.CIRCLE
+    n_samples: int = 500  # TensorFlow Playground's size for the 2-D sets
+    noise: float = 0.0  # percent, 0-50, TensorFlow Playground's scale
+    train_ratio: float = 0.5  # fraction of samples used for training
+    seed: int = 0
+    features: tuple[str, ...] = ("x1", "x2")  # 2-D sets only; subset of FEATURES
+    custom_features: tuple[str, ...] = ()  # expressions over x1, x2 such as "x1*x2^2"
+    n_classes: int = 2  # spiral arms / blobs; other sets have a fixed count
+    csv_path: str = ""  # for name="csv": numeric columns, the target one named below
+    csv_target: str = ""  # column holding the target; "" = last column
+    csv_task: Task = Task.CLASSIFICATION
+
+    def __post_init__(self) -> None:
+        _check_range("data.n_samples", self.n_samples, 20, MAX_SAMPLES)
+        _check_range("data.noise", self.noise, 0, 50)
+        _check_range("data.train_ratio", self.train_ratio, 0.1, 0.9)
+        _check_range("data.n_classes", self.n_classes, 2, 10)
+        if self.n_classes != 2 and self.name not in MULTICLASS_SETS:
+            _fail("data.n_classes", f"only spiral and blobs take n_classes, got {self.n_classes}")
+        for i, name in enumerate(self.features):
+            if name not in FEATURES:
+                _fail(f"data.features[{i}]", f"unknown feature {name!r}; choose from {FEATURES}")
+        if len(set(self.features)) != len(self.features):
+            _fail("data.features", f"repeated feature in {list(self.features)}")
+        if len(self.custom_features) > MAX_CUSTOM_FEATURES:
+            _fail("data.custom_features", f"at most {MAX_CUSTOM_FEATURES} custom features")
+        if self.is_2d and not (self.features or self.custom_features):
+            _fail("data.features", "pick at least one input feature")
+        if self.name == DatasetName.CSV and not self.csv_path:
+            _fail("data.csv_path", "the csv dataset needs a file path")
+
+    @property
+    def is_2d(self) -> bool:
+        return self.name in TWO_D_SETS
+
+    @property
+    def task(self) -> Task:
+        if self.name == DatasetName.CSV:
+            return self.csv_task
+        return Task.REGRESSION if self.name in REGRESSION_SETS else Task.CLASSIFICATION
+
+    @property
+    def num_classes(self) -> int:
+        """Classes of a classification set (0 for regression)."""
+        if self.task == Task.REGRESSION:
+            return 0
+        if self.name == DatasetName.DIGITS:
+            return 10
+        return self.n_classes
+
+
+_KIND_FIELDS: dict[LayerKind, tuple[str, ...]] = {
+    LayerKind.DENSE: ("units", "activation", "init"),
+    LayerKind.CONV2D: ("channels", "kernel", "stride", "padding", "activation", "init"),
+    LayerKind.MAXPOOL2D: ("kernel", "stride"),
+    LayerKind.AVGPOOL2D: ("kernel", "stride"),
+    LayerKind.FLATTEN: (),
+    LayerKind.DROPOUT: ("p",),
+    LayerKind.BATCHNORM: (),
+}
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    kind: LayerKind = LayerKind.DENSE
+    units: int = 4
+    activation: Activation = Activation.TANH
+    init: Init = Init.XAVIER_UNIFORM
+    channels: int = 8
+    kernel: int = 3
+    stride: int = 1
+    padding: int = 1
+    p: float = 0.5  # dropout probability
+
+    def __post_init__(self) -> None:
+        _check_range("units", self.units, 1, MAX_UNITS)
+        _check_range("channels", self.channels, 1, MAX_CHANNELS)
+        _check_range("kernel", self.kernel, 1, 8)
+        _check_range("stride", self.stride, 1, 8)
+        _check_range("padding", self.padding, 0, 4)
+        _check_range("p", self.p, 0.0, 0.95)
+
+    @property
+    def is_trainable(self) -> bool:
+        return self.kind in (LayerKind.DENSE, LayerKind.CONV2D)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Only the fields that mean something for this kind of layer."""
+        return {"kind": self.kind.value} | {
+            k: _to_plain(getattr(self, k)) for k in _KIND_FIELDS[self.kind]
+        }
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    layers: tuple[LayerSpec, ...] = (
+        LayerSpec(units=4),
+        LayerSpec(units=2),
+    )  # TensorFlow Playground's default 4-2 network
+    output_activation: str = "auto"  # "auto" follows from task and loss, else an Activation
+
+    def __post_init__(self) -> None:
+        if len(self.layers) > MAX_LAYERS:
+            _fail("model.layers", f"at most {MAX_LAYERS} layers, got {len(self.layers)}")
+        allowed = ["auto"] + [a.value for a in Activation]
+        if self.output_activation not in allowed:
+            _fail("model.output_activation", f"unknown {self.output_activation!r}; one of {allowed}")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    loss: Loss = Loss.MSE  # with a tanh output and +-1 targets, as TensorFlow Playground
+    optimizer: Optimizer = Optimizer.SGD
+    lr: float = 0.03
+    momentum: float = 0.9  # momentum, nesterov, rmsprop
+    beta1: float = 0.9  # adam, adamw
+    beta2: float = 0.999
+    weight_decay: float = 0.01  # adamw's decoupled decay (l2 below is a loss penalty)
+    batch_size: int = 10
+    l1: float = 0.0  # rate of the penalty l1 * sum|w| over weights (not biases)
+    l2: float = 0.0  # rate of the penalty l2 * sum w^2 / 2 over weights (not biases)
+    grad_clip: float = 0.0  # max global gradient norm; 0 = off
+    schedule: Schedule = Schedule.CONSTANT
+    schedule_steps: int = 1000  # step: decay period; cosine: length; cyclic: half period
+    schedule_gamma: float = 0.5  # step decay factor
+    min_lr: float = 0.0  # cosine floor / cyclic lower bound
+    max_steps: int = 0  # stop after this many steps; 0 = no limit
+    max_epochs: int = 0  # stop after this many epochs; 0 = no limit
+    target_test_loss: float = 0.0  # stop once the test loss is below; 0 = off
+    eval_every: int = 0  # steps between full train/test evaluations; 0 = once per epoch
+    device: Device = Device.AUTO
+    seed: int = 0
+    steps_per_s: float = 0.0  # speed limit for slow motion; 0 = as fast as it goes
+
+    def __post_init__(self) -> None:
+        _check_range("train.lr", self.lr, 1e-7, 100.0)
+        _check_range("train.momentum", self.momentum, 0.0, 0.999)
+        _check_range("train.beta1", self.beta1, 0.0, 0.9999)
+        _check_range("train.beta2", self.beta2, 0.0, 0.99999)
+        _check_range("train.weight_decay", self.weight_decay, 0.0, 10.0)
+        _check_range("train.batch_size", self.batch_size, 1, MAX_SAMPLES)
+        _check_range("train.l1", self.l1, 0.0, 10.0)
+        _check_range("train.l2", self.l2, 0.0, 10.0)
+        _check_range("train.grad_clip", self.grad_clip, 0.0, 1e6)
+        _check_range("train.schedule_steps", self.schedule_steps, 1, 10**9)
+        _check_range("train.schedule_gamma", self.schedule_gamma, 0.0, 1.0)
+        _check_range("train.min_lr", self.min_lr, 0.0, 100.0)
+        _check_range("train.max_steps", self.max_steps, 0, 10**12)
+        _check_range("train.max_epochs", self.max_epochs, 0, 10**9)
+        _check_range("train.target_test_loss", self.target_test_loss, 0.0, 1e9)
+        _check_range("train.eval_every", self.eval_every, 0, 10**9)
+        _check_range("train.steps_per_s", self.steps_per_s, 0.0, 1e6)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self) -> None:
+        task = self.data.task
+        if task == Task.REGRESSION and self.train.loss in (Loss.CROSS_ENTROPY, Loss.BCE):
+            _fail("train.loss", f"{self.train.loss.value!r} needs a classification dataset")
+        image = self.data.name == DatasetName.DIGITS
+        for i, spec in enumerate(self.model.layers):
+            if spec.kind in (LayerKind.CONV2D, LayerKind.MAXPOOL2D, LayerKind.AVGPOOL2D):
+                if not image:
+                    _fail(f"model.layers[{i}]", f"{spec.kind.value} needs image data (digits)")
+
+    def to_dict(self) -> dict[str, Any]:
+        return _to_plain(self)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    @classmethod
+    def from_dict(cls, d: Any) -> RunConfig:
+        return _from_plain(cls, d, "")
+
+    @classmethod
+    def from_json(cls, s: str) -> RunConfig:
+        try:
+            d = json.loads(s)
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"config: not valid JSON ({e.msg} at line {e.lineno})") from None
+        return cls.from_dict(d)
+
+    def replace(self, **sections: Any) -> RunConfig:
+        """A copy with whole sections replaced: cfg.replace(train=...)."""
+        return dataclasses.replace(self, **sections)
+
+
+def with_value(cfg: RunConfig, dotted: str, value: Any) -> RunConfig:
+    """A copy of cfg with one field set by a dotted path, validated: ("train.lr", 0.1)."""
+    d = cfg.to_dict()
+    parts = dotted.split(".")
+    node = d
+    for i, key in enumerate(parts[:-1]):
+        if isinstance(node, list):
+            if not key.isdigit() or int(key) >= len(node):
+                _fail(".".join(parts[: i + 1]), "no such list item")
+            node = node[int(key)]
+        elif isinstance(node, dict) and key in node:
+            node = node[key]
+        else:
+            _fail(".".join(parts[: i + 1]), "no such field")
+    last = parts[-1]
+    if isinstance(node, list):
+        if not last.isdigit() or int(last) >= len(node):
+            _fail(dotted, "no such list item")
+        node[int(last)] = value
+    elif isinstance(node, dict) and (last in node or "kind" in node):
+        node[last] = value
+    else:
+        _fail(dotted, "no such field")
+    return RunConfig.from_dict(d)
+
+
+# --- plain <-> dataclass conversion -------------------------------------------------------------
+
+
+def _to_plain(obj: Any) -> Any:
+    if isinstance(obj, Enum):
+        return obj.value
+    if isinstance(obj, LayerSpec):
+        return obj.to_dict()
+    if dataclasses.is_dataclass(obj):
+        return {f.name: _to_plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, (tuple, list)):
+        return [_to_plain(x) for x in obj]
+    return obj
+
+
+def _from_plain(cls: type, d: Any, path: str) -> Any:
+    if not isinstance(d, dict):
+        _fail(path or "config", f"expected an object, got {type(d).__name__}")
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    allowed = names
+    if cls is LayerSpec:
+        kind = _coerce(LayerKind, d.get("kind", "dense"), _join(path, "kind"))
+        allowed = ["kind", *_KIND_FIELDS[kind]]
+    for key in d:
+        if key not in allowed:
+            _fail(_join(path, key), f"unknown field; known fields are {allowed}")
+    kwargs = {k: _coerce(hints[k], v, _join(path, k)) for k, v in d.items()}
+    try:
+        return cls(**kwargs)
+    except ConfigError as e:
+        msg = str(e)
+        if cls is LayerSpec:  # LayerSpec does not know where it sits in the model
+            msg = f"{path}.{msg}"
+        raise ConfigError(msg) from None
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _coerce(tp: Any, v: Any, path: str) -> Any:
+    origin = typing.get_origin(tp)
+    if origin is tuple:
+        if not isinstance(v, (list, tuple)):
+            _fail(path, f"expected a list, got {v!r}")
+        inner = typing.get_args(tp)[0]
+        return tuple(_coerce(inner, x, f"{path}[{i}]") for i, x in enumerate(v))
+    if dataclasses.is_dataclass(tp):
+        return _from_plain(tp, v, path)
+    if isinstance(tp, type) and issubclass(tp, Enum):
+        try:
+            return tp(v)
+        except ValueError:
+            _fail(path, f"unknown value {v!r}; one of {[e.value for e in tp]}")
+    if tp is bool:
+        if not isinstance(v, bool):
+            _fail(path, f"expected true or false, got {v!r}")
+        return v
+    if tp is int:
+        is_number = isinstance(v, (int, float)) and not isinstance(v, bool)
+        if not is_number or (isinstance(v, float) and not (math.isfinite(v) and v == int(v))):
+            _fail(path, f"expected an integer, got {v!r}")
+        return int(v)
+    if tp is float:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            _fail(path, f"expected a finite number, got {v!r}")
+        return float(v)
+    if tp is str:
+        if not isinstance(v, str):
+            _fail(path, f"expected a string, got {v!r}")
+        return v
+    raise TypeError(f"no coercion for {tp}")  # a programming error, not bad input

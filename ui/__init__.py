@@ -1,0 +1,1 @@
+"""The Streamlit shell's helpers: per-tab session state and widget groups."""
