@@ -241,7 +241,9 @@ class ModelConfig:
             _fail("model.layers", f"at most {MAX_LAYERS} layers, got {len(self.layers)}")
         allowed = ["auto"] + [a.value for a in Activation]
         if self.output_activation not in allowed:
-            _fail("model.output_activation", f"unknown {self.output_activation!r}; one of {allowed}")
+            _fail(
+                "model.output_activation", f"unknown {self.output_activation!r}; one of {allowed}"
+            )
 
 
 @dataclass(frozen=True)
@@ -301,9 +303,9 @@ class RunConfig:
             _fail("train.loss", f"{self.train.loss.value!r} needs a classification dataset")
         image = self.data.name == DatasetName.DIGITS
         for i, spec in enumerate(self.model.layers):
-            if spec.kind in (LayerKind.CONV2D, LayerKind.MAXPOOL2D, LayerKind.AVGPOOL2D):
-                if not image:
-                    _fail(f"model.layers[{i}]", f"{spec.kind.value} needs image data (digits)")
+            spatial = spec.kind in (LayerKind.CONV2D, LayerKind.MAXPOOL2D, LayerKind.AVGPOOL2D)
+            if spatial and not image:
+                _fail(f"model.layers[{i}]", f"{spec.kind.value} needs image data (digits)")
 
     def to_dict(self) -> dict[str, Any]:
         return _to_plain(self)

@@ -1,0 +1,422 @@
+"""Pure generators: (config, seed) -> tensors; features; CSV loading."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from playground.config import MAX_SAMPLES, DataConfig, DatasetName, Task
+from playground.expressions import DataError, parse_expression
+
+__all__ = [
+    "DOMAIN",
+    "DataError",
+    "Dataset",
+    "feature_matrix",
+    "load_csv",
+    "make_dataset",
+    "parse_csv_bytes",
+    "parse_expression",
+    "validate_csv_bytes",
+]
+
+DOMAIN = 6.0  # 2-D sets live in [-6, 6]^2, TensorFlow Playground's plane
+MAX_CSV_BYTES = 20 * 2**20
+MAX_CSV_COLUMNS = 100
+MAX_CLASSES = 10
+
+Points = np.ndarray  # (N, 2) float64 x1, x2
+Rng = np.random.Generator
+Labelled = tuple[Points, np.ndarray]  # points and their labels (N,): int64 classes or float targets
+Generator2D = Callable[[Rng, int, float, int], Labelled]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A train/test split as tensors, plus the raw 2-D points for plotting."""
+
+    X_train: torch.Tensor  # (N, F) float32, or (N, 1, 8, 8) for digits
+    y_train: torch.Tensor  # (N,) int64 class index, or float32 for regression
+    X_test: torch.Tensor
+    y_test: torch.Tensor
+    task: Task
+    n_classes: int  # 0 for regression
+    feature_names: tuple[str, ...]
+    points_train: np.ndarray | None  # (N, 2) float32 x1, x2 of a 2-D set; None otherwise
+    points_test: np.ndarray | None
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """Shape of one example: (F,) or (1, 8, 8)."""
+        return tuple(self.X_train.shape[1:])
+
+    @property
+    def is_2d(self) -> bool:
+        """True for the 2-D toy sets, whose points can be drawn on the plane."""
+        return self.points_train is not None
+
+
+# --- the 2-D sets (TensorFlow Playground's dataset.ts; noise is a fraction 0-0.5) --------------
+
+
+def _class_counts(n: int, k: int) -> np.ndarray:
+    """Split n into k near-equal class sizes: (k,) int."""
+    return n // k + (np.arange(k) < n % k)
+
+
+def _labels(n: int, k: int) -> np.ndarray:
+    return np.repeat(np.arange(k), _class_counts(n, k))  # (n,) int64, sorted
+
+
+def _polar(r: np.ndarray, angle: np.ndarray) -> Points:
+    return np.stack([r * np.sin(angle), r * np.cos(angle)], axis=1)  # TFP's x = r sin, y = r cos
+
+
+def _jitter_inside(rng: Rng, centres: Points, std: float) -> Points:
+    """Gaussian jitter around centres, redrawn until the point lies in the domain."""
+    points = centres + rng.normal(0.0, std, centres.shape)
+    for _ in range(100):  # each pass keeps most of the rest; 100 passes is plenty
+        outside = np.abs(points).max(axis=1) > DOMAIN
+        if not outside.any():
+            break
+        points[outside] = centres[outside] + rng.normal(0.0, std, (int(outside.sum()), 2))
+    return np.clip(points, -DOMAIN, DOMAIN)
+
+
+def make_circle(rng: Rng, n: int, noise: float, k: int) -> Labelled:
+    """Class 1 inside radius 2.5, class 0 in the ring 3.5-5; labels from the noisy position."""
+    n_out, n_in = _class_counts(n, 2)
+    r = np.concatenate([rng.uniform(3.5, 5.0, n_out), rng.uniform(0.0, 2.5, n_in)])
+    points = _polar(r, rng.uniform(0.0, 2 * np.pi, n))
+    noisy = points + rng.uniform(-5.0, 5.0, (n, 2)) * noise
+    return points, (np.hypot(noisy[:, 0], noisy[:, 1]) < 2.5).astype(np.int64)
+
+
+def make_xor(rng: Rng, n: int, noise: float, k: int) -> Labelled:
+    """Class 1 where x1 * x2 >= 0; points kept 0.3 off the axes, half in each class."""
+    u = rng.uniform(-5.0, 5.0, (n, 2))
+    u += np.where(u > 0, 0.3, -0.3)
+    same_sign = _labels(n, 2) == 1
+    u[:, 1] = np.abs(u[:, 1]) * np.sign(u[:, 0]) * np.where(same_sign, 1.0, -1.0)
+    noisy = u + rng.uniform(-5.0, 5.0, (n, 2)) * noise
+    return u, (noisy[:, 0] * noisy[:, 1] >= 0).astype(np.int64)
+
+
+def make_gauss(rng: Rng, n: int, noise: float, k: int) -> Labelled:
+    """Class 1 around (2, 2), class 0 around (-2, -2); variance 0.5 -> 4 as noise 0 -> 0.5."""
+    y = _labels(n, 2)
+    centres = np.where(y[:, None] == 1, 2.0, -2.0) * np.ones((n, 2))
+    return _jitter_inside(rng, centres, float(np.sqrt(0.5 + 7.0 * noise))), y
+
+
+def make_spiral(rng: Rng, n: int, noise: float, k: int) -> Labelled:
+    """k interleaved spiral arms; k = 2 is TensorFlow Playground's spiral."""
+    y = _labels(n, k)
+    counts = _class_counts(n, k)
+    i = np.concatenate([np.arange(m) / m for m in counts])  # (n,) position along the arm, 0..1
+    delta = np.pi + 2 * np.pi * y / k  # class 1 of 2 starts at angle 0, as TFP's positive arm
+    points = _polar(i * 5.0, 1.75 * i * 2 * np.pi + delta)
+    return points + rng.uniform(-1.0, 1.0, (n, 2)) * noise, y
+
+
+def make_moons(rng: Rng, n: int, noise: float, k: int) -> Labelled:
+    """Two interleaved half-moons (scikit-learn's shape), scaled by 3 and centred."""
+    y = _labels(n, 2)
+    t = rng.uniform(0.0, np.pi, n)
+    upper = np.stack([np.cos(t), np.sin(t)], axis=1)
+    lower = np.stack([1.0 - np.cos(t), 0.5 - np.sin(t)], axis=1)
+    centres = 3.0 * (np.where(y[:, None] == 1, upper, lower) - [0.5, 0.25])
+    return _jitter_inside(rng, centres, 2.0 * noise), y
+
+
+def make_blobs(rng: Rng, n: int, noise: float, k: int) -> Labelled:
+    """k Gaussian blobs with centres evenly spaced on a circle of radius 3.5."""
+    y = _labels(n, k)
+    centres = _polar(np.full(n, 3.5), 2 * np.pi * y / k + np.pi / 4)
+    return _jitter_inside(rng, centres, 0.6 + 3.0 * noise), y
+
+
+def _noisy_plane(rng: Rng, n: int, noise: float) -> tuple[Points, Points]:
+    points = rng.uniform(-DOMAIN, DOMAIN, (n, 2))
+    return points, points + rng.uniform(-DOMAIN, DOMAIN, (n, 2)) * noise
+
+
+def make_reg_plane(rng: Rng, n: int, noise: float, k: int) -> Labelled:
+    """Target (x1 + x2) / 12 at the noisy position, clipped to [-1, 1]."""
+    points, noisy = _noisy_plane(rng, n, noise)
+    return points, np.clip(noisy.sum(axis=1) / (2 * DOMAIN), -1.0, 1.0)
+
+
+_BUMPS = np.array(
+    [[-4, 2.5, 1], [0, 2.5, -1], [4, 2.5, 1], [-4, -2.5, -1], [0, -2.5, 1], [4, -2.5, -1]]
+)
+
+
+def make_reg_gauss(rng: Rng, n: int, noise: float, k: int) -> Labelled:
+    """Six signed bumps: each is sign * max(0, 1 - distance / 2); the largest |value| wins."""
+    points, noisy = _noisy_plane(rng, n, noise)
+    dist = np.linalg.norm(noisy[:, None, :] - _BUMPS[None, :, :2], axis=2)  # (n, 6)
+    values = _BUMPS[:, 2] * np.clip(1.0 - dist / 2.0, 0.0, 1.0)
+    return points, values[np.arange(n), np.abs(values).argmax(axis=1)]
+
+
+GENERATORS: dict[DatasetName, Generator2D] = {
+    DatasetName.CIRCLE: make_circle,
+    DatasetName.XOR: make_xor,
+    DatasetName.GAUSS: make_gauss,
+    DatasetName.SPIRAL: make_spiral,
+    DatasetName.MOONS: make_moons,
+    DatasetName.BLOBS: make_blobs,
+    DatasetName.REG_PLANE: make_reg_plane,
+    DatasetName.REG_GAUSS: make_reg_gauss,
+}
+
+FEATURE_FUNCS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "x1": lambda a, b: a,
+    "x2": lambda a, b: b,
+    "x1^2": lambda a, b: a * a,
+    "x2^2": lambda a, b: b * b,
+    "x1*x2": lambda a, b: a * b,
+    "sin(x1)": lambda a, b: np.sin(a),
+    "sin(x2)": lambda a, b: np.sin(b),
+}
+
+
+def feature_matrix(
+    points: np.ndarray, features: Sequence[str], custom: Sequence[str]
+) -> np.ndarray:
+    """(N, 2) x1, x2 -> (N, F) float32: the named features in the order given, then custom ones."""
+    unknown = [f for f in features if f not in FEATURE_FUNCS]
+    if unknown:
+        raise DataError(f"unknown feature {unknown[0]!r}; choose from {tuple(FEATURE_FUNCS)}")
+    if not (features or custom):
+        raise DataError("pick at least one input feature")
+    x1, x2 = (np.asarray(points, np.float64)[:, j] for j in (0, 1))
+    funcs = [FEATURE_FUNCS[f] for f in features] + [parse_expression(c) for c in custom]
+    with np.errstate(all="ignore"):
+        X = np.stack([fn(x1, x2) for fn in funcs], axis=1).astype(np.float32)
+    if not np.isfinite(X).all():
+        bad = (list(features) + list(custom))[int(np.argmin(np.isfinite(X).all(axis=0)))]
+        raise DataError(f"feature {bad!r} is not finite at some of the points")
+    return X
+
+
+# --- CSV files ------------------------------------------------------------------------------------
+
+
+def load_csv(path: str, target: str, task: Task) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Read a user's CSV: X (N, F) float32, y (N,) int64 classes or float32, feature names.
+
+    The size is checked before anything is read; every fault is a one-line DataError.
+    """
+    try:
+        size = os.stat(path).st_size
+        if not os.path.isfile(path):
+            raise DataError(f"CSV path {path!r} is not a file")
+        if size > MAX_CSV_BYTES:
+            raise DataError(f"CSV file is {size / 2**20:.0f} MB; the limit is 20 MB")
+        with open(path, "rb") as f:
+            data = f.read(MAX_CSV_BYTES + 1)
+    except OSError as e:
+        raise DataError(f"cannot read CSV file {path!r}: {e.strerror or e}") from None
+    return parse_csv_bytes(data, target, task)
+
+
+def validate_csv_bytes(
+    data: bytes, target: str = "", task: Task = Task.CLASSIFICATION
+) -> tuple[str, ...]:
+    """Run every check of load_csv on uploaded bytes; returns all the column names."""
+    return _parse_csv(data, target, task)[3]
+
+
+def parse_csv_bytes(
+    data: bytes, target: str = "", task: Task = Task.CLASSIFICATION
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """load_csv on bytes already in memory; target "" means the last column."""
+    return _parse_csv(data, target, task)[:3]
+
+
+def _parse_csv(
+    data: bytes, target: str, task: Task
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], tuple[str, ...]]:
+    """Bytes -> X (N, F) float32, y (N,), feature names, all column names."""
+    header, lines, rows = _read_table(data)
+    target = target or header[-1]
+    if target not in header:
+        raise DataError(f"no column named {target!r}; the columns are {', '.join(header)}")
+    columns = dict(zip(header, zip(*rows)))  # name -> the column's cells
+    names = tuple(h for h in header if h != target)
+    X = np.stack([_numeric(columns[h], h, lines) for h in names], axis=1).astype(np.float32)
+    if task == Task.REGRESSION:
+        y = _numeric(columns[target], target, lines).astype(np.float32)
+    else:
+        y = _class_indices(columns[target], target, lines)
+    return X, y, names, tuple(header)
+
+
+def _read_table(data: bytes) -> tuple[list[str], list[int], list[list[str]]]:
+    """Bytes -> (header, line number of each row, rows of stripped cells), structure checked."""
+    text = _decode(data)
+    try:
+        reader = csv.reader(io.StringIO(text))
+        kept = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
+    except csv.Error as e:
+        raise DataError(f"CSV file is malformed: {e}") from None
+    if not kept:
+        raise DataError("CSV file is empty")
+    header = [c.strip() for c in kept[0][1]]
+    _check_header(header)
+    lines, rows = [n for n, _ in kept[1:]], [[c.strip() for c in r] for _, r in kept[1:]]
+    if not rows:
+        raise DataError("CSV file has a header but no data rows")
+    if len(rows) > MAX_SAMPLES:
+        raise DataError(f"CSV file has {len(rows)} rows; the limit is {MAX_SAMPLES}")
+    for line, row in zip(lines, rows):
+        if len(row) != len(header):
+            raise DataError(f"line {line} has {len(row)} cells but the header has {len(header)}")
+    return header, lines, rows
+
+
+def _decode(data: bytes) -> str:
+    if len(data) > MAX_CSV_BYTES:
+        raise DataError("CSV file is over the 20 MB limit")
+    if b"\x00" in data:
+        raise DataError("this looks like a binary file, not CSV text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise DataError(f"CSV file is not UTF-8 text (bad byte at position {e.start})") from None
+    if any(ord(c) < 32 and c not in "\t\r\n" for c in text[:65536]):
+        raise DataError("this looks like a binary file, not CSV text")
+    return text
+
+
+def _check_header(header: list[str]) -> None:
+    if len(header) < 2:
+        raise DataError("CSV file has a single column; it needs feature columns and a target")
+    if len(header) > MAX_CSV_COLUMNS:
+        raise DataError(f"CSV file has {len(header)} columns; the limit is {MAX_CSV_COLUMNS}")
+    if "" in header:
+        raise DataError(f"column {header.index('') + 1} of the header has no name")
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:
+        raise DataError(f"duplicate column name(s) in the header: {', '.join(repeated)}")
+    if all(_is_number(h) for h in header):
+        raise DataError("the first line must name the columns, but it holds only numbers")
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _numeric(cells: Sequence[str], name: str, lines: list[int]) -> np.ndarray:
+    """A column of cells -> (N,) float64, or DataError naming the first bad cell."""
+    try:
+        values = np.array(cells, dtype=np.float64)
+    except ValueError:
+        values = None
+    ok = values is not None and np.isfinite(values).all() and np.abs(values).max() < 3e38
+    if ok:
+        return values
+    for line, cell in zip(lines, cells):
+        if not _is_number(cell):
+            what = "is empty" if not cell else f"{cell!r} is not a number"
+            raise DataError(f"line {line}, column {name!r}: {what}")
+        if not abs(float(cell)) < 3e38:  # also NaN; 3e38 keeps float32 finite
+            raise DataError(f"line {line}, column {name!r}: {cell!r} is not a finite number")
+    raise AssertionError("unreachable: some cell failed")
+
+
+def _class_indices(cells: Sequence[str], name: str, lines: list[int]) -> np.ndarray:
+    """Class labels (numbers or strings) -> (N,) int64 indices 0..C-1 in sorted order."""
+    for line, cell in zip(lines, cells):
+        if not cell:
+            raise DataError(f"line {line}, column {name!r}: the class label is empty")
+    if all(_is_number(c) for c in cells):
+        _numeric(cells, name, lines)  # refuses NaN and inf labels
+        keys: np.ndarray = np.array(cells, dtype=np.float64)
+    else:
+        keys = np.array(cells, dtype=str)
+    classes, y = np.unique(keys, return_inverse=True)
+    if len(classes) > MAX_CLASSES:
+        raise DataError(
+            f"target {name!r} has {len(classes)} distinct values; classification allows at most "
+            f"{MAX_CLASSES} (choose regression for a numeric target)"
+        )
+    if len(classes) < 2:
+        raise DataError(f"target {name!r} has a single class; classification needs two or more")
+    return y.astype(np.int64)
+
+
+# --- the dataset of a config --------------------------------------------------------------------
+
+
+def _rng(seed: int, stream: int) -> Rng:
+    return np.random.default_rng([seed % 2**64, stream])  # independent streams per purpose
+
+
+def _digits(rng: Rng, n: int) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    from sklearn.datasets import load_digits  # bundled with scikit-learn: no download
+
+    digits = load_digits()
+    keep = rng.permutation(len(digits.target))[: min(n, len(digits.target))]
+    X = (digits.images[keep] / 16.0).astype(np.float32)[:, None]  # (n, 1, 8, 8) in [0, 1]
+    names = tuple(f"pixel_{r}_{c}" for r in range(8) for c in range(8))
+    return X, digits.target[keep].astype(np.int64), names
+
+
+def _standardise(X_train: np.ndarray, X_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """z-score both with the train set's mean and std (a constant column gets std 1)."""
+    mean, std = X_train.mean(axis=0), X_train.std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    return ((X_train - mean) / std).astype(np.float32), ((X_test - mean) / std).astype(np.float32)
+
+
+def _arrays(cfg: DataConfig) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], Points | None]:
+    """The whole data set before the split: X, y, feature names, float32 points or None."""
+    if cfg.name == DatasetName.DIGITS:
+        return (*_digits(_rng(cfg.seed, 0), cfg.n_samples), None)
+    if cfg.name == DatasetName.CSV:
+        return (*load_csv(cfg.csv_path, cfg.csv_target, cfg.csv_task), None)
+    generate = GENERATORS[cfg.name]
+    raw, y = generate(_rng(cfg.seed, 0), cfg.n_samples, cfg.noise / 100, cfg.n_classes)
+    points = raw.astype(np.float32)  # (N, 2); the features are computed from these exact values
+    X = feature_matrix(points, cfg.features, cfg.custom_features)
+    return X, y, (*cfg.features, *cfg.custom_features), points
+
+
+def make_dataset(cfg: DataConfig) -> Dataset:
+    """Build the config's data and split it; the same config (seed included) gives the same data."""
+    X, y, names, points = _arrays(cfg)
+    perm = _rng(cfg.seed, 1).permutation(len(y))
+    n_train = min(max(round(cfg.train_ratio * len(y)), 1), len(y) - 1)
+    train, test = perm[:n_train], perm[n_train:]
+    X_train, X_test = X[train], X[test]
+    if cfg.name == DatasetName.CSV:
+        X_train, X_test = _standardise(X_train, X_test)
+    n_classes = cfg.num_classes
+    if cfg.task == Task.REGRESSION:
+        y = y.astype(np.float32)
+    elif cfg.name == DatasetName.CSV:
+        n_classes = int(y.max()) + 1  # the classes found in the file
+    return Dataset(
+        X_train=torch.from_numpy(np.ascontiguousarray(X_train)),
+        y_train=torch.from_numpy(y[train]),
+        X_test=torch.from_numpy(np.ascontiguousarray(X_test)),
+        y_test=torch.from_numpy(y[test]),
+        task=cfg.task,
+        n_classes=n_classes,
+        feature_names=tuple(names),
+        points_train=None if points is None else points[train],
+        points_test=None if points is None else points[test],
+    )

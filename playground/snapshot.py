@@ -1,0 +1,121 @@
+"""Snapshot (immutable copy of progress) and a bounded History."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import Enum
+
+import numpy as np
+
+HISTORY_POINTS = 2_000
+
+
+class Status(str, Enum):
+    IDLE = "idle"
+    RUNNING = "running"
+    PAUSED = "paused"
+    DONE = "done"
+    DIVERGED = "diverged"
+    FAILED = "failed"
+    CLOSED = "closed"
+
+
+class History:
+    """Bounded series: when full, every other point is dropped and the keep-stride doubles.
+
+    Memory stays at `capacity` rows whatever the run length; recent and old parts of the run
+    keep the same resolution, so a long curve still looks like the run.
+    """
+
+    def __init__(self, columns: tuple[str, ...], capacity: int = HISTORY_POINTS) -> None:
+        self.columns = columns
+        self.capacity = capacity
+        self._rows = np.full((capacity, len(columns)), np.nan, dtype=np.float64)
+        self._n = 0
+        self._stride = 1
+        self._offered = 0
+
+    def append(self, row: list[float]) -> None:
+        """Offer one row; it is kept if it falls on the current stride."""
+        self._offered += 1
+        if (self._offered - 1) % self._stride:
+            return
+        if self._n == self.capacity:
+            kept = self._rows[: self._n : 2].copy()
+            self._n = len(kept)
+            self._rows[: self._n] = kept
+            self._rows[self._n :] = np.nan
+            self._stride *= 2
+            if (self._offered - 1) % self._stride:
+                return
+        self._rows[self._n] = row
+        self._n += 1
+
+    def __len__(self) -> int:
+        return self._n
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Private float64 copies of every column, oldest first."""
+        data = self._rows[: self._n].copy()
+        return {c: data[:, i] for i, c in enumerate(self.columns)}
+
+    def last(self, column: str) -> float:
+        """The newest value of a column (nan when empty)."""
+        return float(self._rows[self._n - 1, self.columns.index(column)]) if self._n else math.nan
+
+
+@dataclass(frozen=True)
+class LayerProbe:
+    """One trainable layer at publishing time (arrays are float32 copies)."""
+
+    name: str  # "dense 1", "conv 2", "output"
+    activation: str
+    weights: np.ndarray  # (out, in) or (out, in, k, k)
+    bias: np.ndarray  # (out,)
+    grad_norm: float  # L2 norm of the weight gradient of the last step
+    update_ratio: float  # |delta w| / |w| of the last measured step
+    weight_hist: tuple[np.ndarray, np.ndarray]  # (counts (B,), edges (B+1,))
+    grad_hist: tuple[np.ndarray, np.ndarray]
+    act_hist: tuple[np.ndarray, np.ndarray]  # outputs of its activation on a probe batch
+    dead_fraction: float  # ReLU units silent on the whole probe batch; nan if not ReLU
+    saturated_fraction: float  # tanh/sigmoid outputs near their limits; nan otherwise
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the UI may read: plain numbers and private NumPy copies, never live tensors."""
+
+    seq: int  # the last command applied; the UI waits for this echo
+    step: int
+    epoch: int
+    status: Status
+    message: str = ""
+    device: str = "cpu"
+    lr: float = math.nan
+    train_loss: float = math.nan
+    test_loss: float = math.nan
+    train_accuracy: float = math.nan
+    test_accuracy: float = math.nan
+    steps_per_s: float = 0.0
+    examples_per_s: float = 0.0
+    history: dict[str, np.ndarray] = field(default_factory=dict)
+    layers: tuple[LayerProbe, ...] = ()
+    grid: np.ndarray | None = None  # (K, R, R) output over the 2-D domain; None for non-2-D data
+    neuron_grids: tuple[np.ndarray, ...] = ()  # per hidden layer (units, R, R)
+    grid_bound: float = 6.0  # the grid spans [-grid_bound, grid_bound]^2
+
+    @property
+    def is_active(self) -> bool:
+        """True while the run is moving on its own (the page should keep refreshing)."""
+        return self.status == Status.RUNNING
+
+    def nbytes(self) -> int:
+        """Bytes of array data held (the snapshot's size)."""
+        arrays = [*self.history.values(), *self.neuron_grids]
+        if self.grid is not None:
+            arrays.append(self.grid)
+        for layer in self.layers:
+            arrays += [layer.weights, layer.bias, *layer.weight_hist, *layer.grad_hist]
+            arrays += [*layer.act_hist]
+        return int(sum(a.nbytes for a in arrays))

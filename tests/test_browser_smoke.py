@@ -1,0 +1,27 @@
+"""Browser smoke test: `streamlit run app.py` serves a page that shows the product's name."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.browser_harness import open_app
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+PRODUCT_NAME = "Neural Network Playground"
+# True once the tab's title or a heading names the product (Plotly and fonts load lazily).
+_NAMED = """name => document.title.includes(name)
+    || [...document.querySelectorAll('h1')].some(h => h.innerText.includes(name))"""
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
+
+
+def test_app_shows_product_name(browser: Browser, streamlit_server: str) -> None:
+    """The first page load finishes, names the product in its title or heading, and raises no error."""
+    page = open_app(browser, streamlit_server)
+    page.wait_for_function(_NAMED, arg=PRODUCT_NAME)
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.context.close()

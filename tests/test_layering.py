@@ -1,0 +1,84 @@
+"""Imports point one way: `playground/` never imports Streamlit or the UI; config imports nothing."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = REPO_ROOT / "playground"
+FORBIDDEN = ("streamlit", "ui", "pages", "app")  # top-level names the engine must not import
+PROJECT = ("playground", "ui", "pages", "app")
+
+
+def _package_files() -> list[Path]:
+    """Every Python file under playground/, sorted."""
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def _imported_modules(path: Path) -> list[str]:
+    """Absolute dotted names imported by `path`; relative imports become `playground...` names."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names.append(_resolve_from(path, node))
+        elif _is_dynamic_import(node):
+            names.append(node.args[0].value)
+    return names
+
+
+def _is_dynamic_import(node: ast.AST) -> bool:
+    """True for `import_module("name")` or `__import__("name")` with a literal name."""
+    if not (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)):
+        return False
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return name in ("import_module", "__import__") and isinstance(node.args[0].value, str)
+
+
+def _resolve_from(path: Path, node: ast.ImportFrom) -> str:
+    """The absolute module name of a `from ... import` statement in `path`."""
+    if node.level == 0:
+        return node.module or ""
+    parts = list(path.relative_to(REPO_ROOT).with_suffix("").parts)[: -node.level]
+    return ".".join(parts + ([node.module] if node.module else []))
+
+
+def _top(name: str) -> str:
+    """The top-level package of a dotted module name."""
+    return name.split(".")[0]
+
+
+def test_package_has_python_files() -> None:
+    """Guard: the checks below would pass vacuously on an empty package."""
+    assert (PACKAGE / "config.py") in _package_files()
+
+
+@pytest.mark.parametrize("path", _package_files(), ids=lambda p: str(p.relative_to(REPO_ROOT)))
+def test_engine_imports_no_streamlit_or_ui(path: Path) -> None:
+    """No module of playground/ imports streamlit, ui, pages or app."""
+    bad = [name for name in _imported_modules(path) if _top(name) in FORBIDDEN]
+    assert not bad, f"{path.relative_to(REPO_ROOT)} imports {bad}"
+
+
+def test_config_imports_nothing_from_the_project() -> None:
+    """playground/config.py sits at the bottom of the import chain."""
+    bad = [n for n in _imported_modules(PACKAGE / "config.py") if _top(n) in PROJECT]
+    assert not bad, f"playground/config.py imports {bad}"
+
+
+def test_resolver_sees_relative_imports() -> None:
+    """The checker itself: relative imports resolve to absolute names, so none slip through."""
+    module = PACKAGE / "figures" / "x.py"
+    for source, expected in [
+        ("from ..config import A", "playground.config"),
+        ("from . import a", "playground.figures"),
+    ]:
+        node = ast.parse(source).body[0]
+        assert isinstance(node, ast.ImportFrom)
+        assert _resolve_from(module, node) == expected
