@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import csv
-import io
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -263,24 +262,46 @@ def _parse_csv(
 def _read_table(data: bytes) -> tuple[list[str], list[int], list[list[str]]]:
     """Bytes -> (header, line number of each row, rows of stripped cells), structure checked."""
     text = _decode(data)
+    rows: list[list[str]] = []  # the header, then the data rows
+    lines: list[int] = []
+    reader = csv.reader(_checked_lines(text))
     try:
-        reader = csv.reader(io.StringIO(text))
-        kept = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
+        for row in reader:  # lazily, so that a hostile file fails before it fills memory
+            if not any(c.strip() for c in row):
+                continue
+            if not rows:
+                _check_header([c.strip() for c in row])
+            elif len(row) != len(rows[0]):
+                raise DataError(
+                    f"line {reader.line_num} has {len(row)} cells but the header has {len(rows[0])}"
+                )
+            if len(rows) > MAX_SAMPLES:
+                raise DataError(f"CSV file has more than {MAX_SAMPLES} rows, the limit")
+            rows.append([c.strip() for c in row])
+            lines.append(reader.line_num)
     except csv.Error as e:
         raise DataError(f"CSV file is malformed: {e}") from None
-    if not kept:
-        raise DataError("CSV file is empty")
-    header = [c.strip() for c in kept[0][1]]
-    _check_header(header)
-    lines, rows = [n for n, _ in kept[1:]], [[c.strip() for c in r] for _, r in kept[1:]]
     if not rows:
+        raise DataError("CSV file is empty")
+    if len(rows) == 1:
         raise DataError("CSV file has a header but no data rows")
-    if len(rows) > MAX_SAMPLES:
-        raise DataError(f"CSV file has {len(rows)} rows; the limit is {MAX_SAMPLES}")
-    for line, row in zip(lines, rows):
-        if len(row) != len(header):
-            raise DataError(f"line {line} has {len(row)} cells but the header has {len(header)}")
-    return header, lines, rows
+    return rows[0], lines[1:], rows[1:]
+
+
+def _checked_lines(text: str) -> Iterator[str]:
+    """The lines of text, refusing far too many lines, or a line with far too many cells."""
+    if text.count("\n") > 4 * MAX_SAMPLES:  # blank lines included; checked at C speed
+        raise DataError(f"CSV file has more than {MAX_SAMPLES} rows, the limit")
+    if "\n" not in text:
+        text = text.replace("\r", "\n")  # old Mac line ends
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end + 1
+        if text.count(",", start, end) > 10 * MAX_CSV_COLUMNS:  # before csv splits it up
+            raise DataError(f"CSV file has a line of over {10 * MAX_CSV_COLUMNS} cells")
+        yield text[start:end]
+        start = end
 
 
 def _decode(data: bytes) -> str:
@@ -322,19 +343,22 @@ def _is_number(cell: str) -> bool:
 def _numeric(cells: Sequence[str], name: str, lines: list[int]) -> np.ndarray:
     """A column of cells -> (N,) float64, or DataError naming the first bad cell."""
     try:
-        values = np.array(cells, dtype=np.float64)
+        values = np.fromiter(map(float, cells), np.float64, len(cells))  # numpy's parser is slower
     except ValueError:
-        values = None
-    ok = values is not None and np.isfinite(values).all() and np.abs(values).max() < 3e38
-    if ok:
-        return values
-    for line, cell in zip(lines, cells):
-        if not _is_number(cell):
-            what = "is empty" if not cell else f"{cell!r} is not a number"
-            raise DataError(f"line {line}, column {name!r}: {what}")
-        if not abs(float(cell)) < 3e38:  # also NaN; 3e38 keeps float32 finite
-            raise DataError(f"line {line}, column {name!r}: {cell!r} is not a finite number")
-    raise AssertionError("unreachable: some cell failed")
+        values = np.array([_cell_value(c, name, n) for n, c in zip(lines, cells)], np.float64)
+    bad = ~(np.abs(values) < 3e38)  # NaN, inf, and what float32 cannot hold
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise DataError(f"line {lines[i]}, column {name!r}: {cells[i]!r} is not a finite number")
+    return values
+
+
+def _cell_value(cell: str, name: str, line: int) -> float:
+    try:
+        return float(cell)
+    except ValueError:
+        what = "is empty" if not cell else f"{cell!r} is not a number"
+        raise DataError(f"line {line}, column {name!r}: {what}") from None
 
 
 def _class_indices(cells: Sequence[str], name: str, lines: list[int]) -> np.ndarray:

@@ -54,6 +54,14 @@ def grids(
     return grid, neurons
 
 
+def test_output(
+    model: nn.Sequential, X: torch.Tensor, head: Head, loss: Loss, task: Task
+) -> np.ndarray:
+    """(N, K) the displayed output on a set of examples (eval mode, no grad)."""
+    out, _ = forward_with_activations(model, X)
+    return display_output(out, head, loss, task).float().cpu().numpy().copy()
+
+
 def layer_probes(
     model: nn.Sequential,
     X_probe: torch.Tensor,

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-from playground.saliency import eval_mode
-
 _ACTIVATION_MODULES = ("torch.nn.modules.activation",)
+
+
+@contextmanager
+def eval_mode(model: nn.Module) -> Iterator[None]:
+    """Put every module of `model` in eval mode for the block, then restore each flag."""
+    flags = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        yield
+    finally:
+        for m, flag in flags:
+            m.training = flag
 
 
 def predict_proba(model: nn.Module, X: Tensor | np.ndarray, batch_size: int = 1024) -> np.ndarray:
@@ -34,7 +47,7 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> 
 
 
 def per_class_accuracy(cm: np.ndarray) -> np.ndarray:
-    """Recall of each class (C,) from a confusion matrix (C, C); NaN for a class with no examples."""
+    """Recall of each class (C,) from a confusion matrix (C, C); NaN for an empty class."""
     totals = cm.sum(axis=1).astype(np.float64)  # (C,)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(totals > 0, np.diag(cm) / totals, np.nan)
@@ -87,7 +100,7 @@ def feature_maps(model: nn.Module, x: Tensor | np.ndarray) -> list[tuple[str, np
     points = _probe_points(model)
     outputs: dict[int, Tensor] = {}
 
-    def record(i: int):  # noqa: ANN202 - a hook factory
+    def record(i: int) -> Callable[..., None]:
         return lambda _m, _inp, out: outputs.__setitem__(i, out.detach())
 
     handles = [m.register_forward_hook(record(i)) for i, (_, m) in enumerate(points)]

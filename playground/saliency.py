@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import copy
 import inspect
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +23,8 @@ from captum.attr import (
     Saliency,
 )
 from torch import Tensor, nn
+
+from playground.probes_images import eval_mode
 
 Adapter = Callable[..., Tensor]
 BASELINES = ("zeros", "blurred", "mean")
@@ -111,16 +112,16 @@ def _occlusion(
     *,
     window: int = 2,
     stride: int = 1,
-    baseline: float = 0.0,
+    fill: float = 0.0,
     perturbations_per_eval: int = 16,
 ) -> Tensor:
-    # A window covers all channels of an image, or `window` features of a flat input.
+    # A window (set to `fill`) spans all channels of an image, or `window` flat features.
     shape = (x.shape[1], window, window) if x.dim() == 4 else (window,) * (x.dim() - 1)
     return Occlusion(model).attribute(
         x,
         sliding_window_shapes=shape,
         strides=stride,
-        baselines=baseline,
+        baselines=fill,
         target=target,
         perturbations_per_eval=perturbations_per_eval,
     )
@@ -160,66 +161,62 @@ def _options(fn: Adapter) -> tuple[str, ...]:
     return tuple(p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY)
 
 
-def _info(name: str, description: str, paper: str, **flags: bool) -> MethodInfo:
-    return MethodInfo(name, description, paper, options=_options(_ADAPTERS[name]), **flags)
-
+# name: (what the map shows, in one line; the paper's title and year; its arXiv id)
+_ABOUT: dict[str, tuple[str, str, str]] = {
+    "gradient": (
+        "Gradient of the class score with respect to each input pixel (signed).",
+        "Deep Inside Convolutional Networks (Simonyan et al., 2013)",
+        "1312.6034",
+    ),
+    "input_x_gradient": (
+        "Input times its gradient: a first-order share of the score.",
+        "Not Just a Black Box (Shrikumar et al., 2016)",
+        "1605.01713",
+    ),
+    "smoothgrad": (
+        "Gradient averaged over noisy copies of the input (less speckle).",
+        "SmoothGrad: removing noise by adding noise (Smilkov et al., 2017)",
+        "1706.03825",
+    ),
+    "integrated_gradients": (
+        "Gradients averaged along a straight path from a baseline, times (input - baseline).",
+        "Axiomatic Attribution for Deep Networks (Sundararajan et al., 2017)",
+        "1703.01365",
+    ),
+    "gradcam": (
+        "Conv feature maps weighted by their mean gradient, upsampled to the input.",
+        "Grad-CAM: Visual Explanations from Deep Networks via Gradient-based Localization (2016)",
+        "1610.02391",
+    ),
+    "occlusion": (
+        "Drop in the class score when a small window of pixels is blanked out.",
+        "Visualizing and Understanding Convolutional Networks (Zeiler & Fergus, 2013)",
+        "1311.2901",
+    ),
+    "guided_backprop": (
+        "Gradient with negative signals stopped at every ReLU on the way back.",
+        "Striving for Simplicity: The All Convolutional Net (Springenberg et al., 2014)",
+        "1412.6806",
+    ),
+    "deeplift": (
+        "Difference from a baseline, shared out by rescaled activation changes.",
+        "Learning Important Features Through Propagating Activation Differences (2017)",
+        "1704.02685",
+    ),
+}
+_SLOW = {"smoothgrad", "integrated_gradients", "occlusion"}  # many forward passes each
+_NEEDS_CONV = {"gradcam"}
 
 METHODS: dict[str, MethodInfo] = {
-    m.name: m
-    for m in (
-        _info(
-            "gradient",
-            "Gradient of the class score with respect to each input pixel (signed).",
-            "Simonyan et al., Deep Inside Convolutional Networks: Visualising Image "
-            "Classification Models and Saliency Maps, 2013, https://arxiv.org/abs/1312.6034",
-        ),
-        _info(
-            "input_x_gradient",
-            "Input times its gradient: a first-order share of the score.",
-            "Shrikumar et al., Not Just a Black Box: Learning Important Features Through "
-            "Propagating Activation Differences, 2016, https://arxiv.org/abs/1605.01713",
-        ),
-        _info(
-            "smoothgrad",
-            "Gradient averaged over noisy copies of the input (less speckle).",
-            "Smilkov et al., SmoothGrad: removing noise by adding noise, 2017, "
-            "https://arxiv.org/abs/1706.03825",
-            slow=True,
-        ),
-        _info(
-            "integrated_gradients",
-            "Gradients averaged along a straight path from a baseline, times (input - baseline).",
-            "Sundararajan et al., Axiomatic Attribution for Deep Networks, 2017, "
-            "https://arxiv.org/abs/1703.01365",
-            slow=True,
-        ),
-        _info(
-            "gradcam",
-            "Conv feature maps weighted by their mean gradient, upsampled to the input.",
-            "Selvaraju et al., Grad-CAM: Visual Explanations from Deep Networks via "
-            "Gradient-based Localization, 2016, https://arxiv.org/abs/1610.02391",
-            needs_conv=True,
-        ),
-        _info(
-            "occlusion",
-            "Drop in the class score when a small window of pixels is blanked out.",
-            "Zeiler & Fergus, Visualizing and Understanding Convolutional Networks, 2013, "
-            "https://arxiv.org/abs/1311.2901",
-            slow=True,
-        ),
-        _info(
-            "guided_backprop",
-            "Gradient with negative signals stopped at every ReLU backwards.",
-            "Springenberg et al., Striving for Simplicity: The All Convolutional Net, 2014, "
-            "https://arxiv.org/abs/1412.6806",
-        ),
-        _info(
-            "deeplift",
-            "Difference from a baseline, shared out by rescaled activation changes.",
-            "Shrikumar et al., Learning Important Features Through Propagating Activation "
-            "Differences, 2017, https://arxiv.org/abs/1704.02685",
-        ),
+    name: MethodInfo(
+        name,
+        _ABOUT[name][0],
+        f"{_ABOUT[name][1]}, https://arxiv.org/abs/{_ABOUT[name][2]}",
+        name in _NEEDS_CONV,
+        name in _SLOW,
+        _options(_ADAPTERS[name]),
     )
+    for name in _ADAPTERS
 }
 
 
@@ -345,15 +342,3 @@ def _gradcam_layer(model: nn.Module, layer: int | None) -> nn.Module:
     if not -len(children) <= layer < len(children):
         raise ValueError(f"gradcam option layer={layer} is out of range (0..{len(children) - 1})")
     return children[layer]
-
-
-@contextmanager
-def eval_mode(model: nn.Module) -> Iterator[None]:
-    """Put every module of `model` in eval mode for the block, then restore each flag."""
-    flags = [(m, m.training) for m in model.modules()]
-    model.eval()
-    try:
-        yield
-    finally:
-        for m, flag in flags:
-            m.training = flag

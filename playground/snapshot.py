@@ -104,6 +104,7 @@ class Snapshot:
     grid: np.ndarray | None = None  # (K, R, R) output over the 2-D domain; None for non-2-D data
     neuron_grids: tuple[np.ndarray, ...] = ()  # per hidden layer (units, R, R)
     grid_bound: float = 6.0  # the grid spans [-grid_bound, grid_bound]^2
+    test_output: np.ndarray | None = None  # (N_test, K) displayed output on the test set
 
     @property
     def is_active(self) -> bool:
@@ -113,8 +114,7 @@ class Snapshot:
     def nbytes(self) -> int:
         """Bytes of array data held (the snapshot's size)."""
         arrays = [*self.history.values(), *self.neuron_grids]
-        if self.grid is not None:
-            arrays.append(self.grid)
+        arrays += [a for a in (self.grid, self.test_output) if a is not None]
         for layer in self.layers:
             arrays += [layer.weights, layer.bias, *layer.weight_hist, *layer.grad_hist]
             arrays += [*layer.act_hist]

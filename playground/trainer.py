@@ -407,6 +407,9 @@ class Trainer:
             extra["layers"] = probes.layer_probes(
                 self.model, self.X_probe, self.activations, self._ratios
             )
+            extra["test_output"] = probes.test_output(
+                self.model, self.X_test, self.head, self.cfg.train.loss, self.data.task
+            )
             if self.X_grid is not None:
                 extra["grid"], extra["neuron_grids"] = probes.grids(
                     self.model, self.X_grid, self.resolution, self.head, self.cfg.train.loss,

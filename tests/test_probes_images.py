@@ -21,11 +21,16 @@ from playground.probes_images import (
 def _cnn(seed: int = 0) -> nn.Sequential:
     torch.manual_seed(seed)
     return nn.Sequential(
-        nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(1, 4, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
         nn.Conv2d(4, 6, 3, padding=1),  # no activation right after: the raw conv output
-        nn.AvgPool2d(2), nn.Tanh(),
-        nn.Flatten(), nn.Dropout(0.5), nn.Linear(6 * 4, 10),
-    )  # fmt: skip
+        nn.AvgPool2d(2),
+        nn.Tanh(),
+        nn.Flatten(),
+        nn.Dropout(0.5),
+        nn.Linear(6 * 4, 10),
+    )
 
 
 def _labels(n: int = 200, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -84,8 +89,12 @@ def test_feature_maps_equal_manual_forward_and_hooks_are_removed(as_batch: bool)
     x = torch.rand(1, 1, 8, 8, generator=torch.Generator().manual_seed(3))
     maps = feature_maps(model, x if as_batch else x[0].numpy())
     names = [name for name, _ in maps]
-    assert names == ["conv 1 (4 channels)", "pool 1 (4 channels)", "conv 2 (6 channels)",
-                     "pool 2 (6 channels)"]  # fmt: skip
+    assert names == [
+        "conv 1 (4 channels)",
+        "pool 1 (4 channels)",
+        "conv 2 (6 channels)",
+        "pool 2 (6 channels)",
+    ]
     for (_, got), want in zip(maps, _manual_maps(model, x), strict=True):
         assert got.dtype == np.float32
         np.testing.assert_allclose(got, want, rtol=1e-6)

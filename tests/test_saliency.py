@@ -40,10 +40,14 @@ def _mlp(seed: int = 0, act: type[nn.Module] = nn.ReLU) -> nn.Sequential:
 def _cnn(seed: int = 0) -> nn.Sequential:
     torch.manual_seed(seed)
     return nn.Sequential(
-        nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(4, 6, 3, padding=1), nn.ReLU(),
-        nn.Flatten(), nn.Linear(6 * 16, 10),
-    )  # fmt: skip
+        nn.Conv2d(1, 4, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(4, 6, 3, padding=1),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(6 * 16, 10),
+    )
 
 
 def _images(n: int = 3, seed: int = 1) -> torch.Tensor:
@@ -64,9 +68,15 @@ def _options_for(method: str, x: torch.Tensor) -> dict:
 
 def test_registry_entries_are_complete() -> None:
     assert set(METHODS) == {
-        "gradient", "input_x_gradient", "smoothgrad", "integrated_gradients", "gradcam",
-        "occlusion", "guided_backprop", "deeplift",
-    }  # fmt: skip
+        "gradient",
+        "input_x_gradient",
+        "smoothgrad",
+        "integrated_gradients",
+        "gradcam",
+        "occlusion",
+        "guided_backprop",
+        "deeplift",
+    }
     for name, info in METHODS.items():
         assert info.name == name and info.description and "\n" not in info.description
         assert "arxiv.org" in info.paper and any(str(y) in info.paper for y in range(2013, 2018))
@@ -150,8 +160,9 @@ def _captum(method: str, model: nn.Module, x: torch.Tensor, t: int) -> torch.Ten
         with torch.random.fork_rng():
             torch.manual_seed(0)
             nt = NoiseTunnel(Saliency(m))
-            return nt.attribute(x, nt_type="smoothgrad", nt_samples=25, stdevs=0.15, target=t,
-                                abs=False)  # fmt: skip
+            return nt.attribute(
+                x, nt_type="smoothgrad", nt_samples=25, stdevs=0.15, target=t, abs=False
+            )
     if method == "integrated_gradients":
         return IntegratedGradients(m).attribute(x, baselines=base, target=t, n_steps=50)
     if method == "gradcam":
@@ -159,8 +170,14 @@ def _captum(method: str, model: nn.Module, x: torch.Tensor, t: int) -> torch.Ten
         return LayerAttribution.interpolate(cam, (8, 8), "bilinear").expand_as(x)
     if method == "occlusion":
         occ = Occlusion(m)
-        return occ.attribute(x, sliding_window_shapes=(1, 2, 2), strides=1, baselines=0.0,
-                             target=t, perturbations_per_eval=16)  # fmt: skip
+        return occ.attribute(
+            x,
+            sliding_window_shapes=(1, 2, 2),
+            strides=1,
+            baselines=0.0,
+            target=t,
+            perturbations_per_eval=16,
+        )
     if method == "guided_backprop":
         return GuidedBackprop(m).attribute(x, target=t)
     return DeepLift(m).attribute(x, baselines=base, target=t)
@@ -206,21 +223,22 @@ def _state(model: nn.Module, x: torch.Tensor) -> list:
     params = [
         (p.detach().clone(), p.requires_grad, None if p.grad is None else p.grad.clone())
         for p in model.parameters()
-    ]  # fmt: skip
+    ]
     hooks = [
         (len(m._forward_hooks), len(m._forward_pre_hooks), len(m._backward_hooks))
         for m in model.modules()
-    ]  # fmt: skip
+    ]
     flags = [m.training for m in model.modules()]
     xg = None if x.grad is None else x.grad.clone()
     return [params, hooks, flags, x.detach().clone(), x.requires_grad, xg]
 
 
-def _same(a: list, b: list) -> bool:
-    return all(
-        torch.equal(u, v) if isinstance(u, torch.Tensor) else _same(u, v) if isinstance(u, (list, tuple)) else u == v
-        for u, v in zip(a, b, strict=True)
-    )  # fmt: skip
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, torch.Tensor):
+        return isinstance(b, torch.Tensor) and torch.equal(a, b)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same(u, v) for u, v in zip(a, b, strict=True))
+    return a == b
 
 
 @pytest.mark.parametrize("training", [True, False])

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
 
 from playground.config import RunConfig
+from playground.trainer import LIVE_HPARAMS, Trainer
 
 _KEY = "playground_session"
 
@@ -18,6 +21,9 @@ class Session:
 
     config: RunConfig = field(default_factory=RunConfig)
     pages: dict[str, Any] = field(default_factory=dict)  # page name -> that page's own state
+    view: dict[str, Any] = field(default_factory=dict)  # view toggles (show_test, discretize, ...)
+    url_loaded: bool = False
+    notices: list[str] = field(default_factory=list)  # messages to show once (bad URL values...)
 
 
 def get_session() -> Session:
@@ -25,3 +31,53 @@ def get_session() -> Session:
     if _KEY not in st.session_state:
         st.session_state[_KEY] = Session()
     return st.session_state[_KEY]
+
+
+def rebuild_key(cfg: RunConfig) -> str:
+    """What forces a new trainer: everything but the hyperparameters that change live."""
+    train = {k: v for k, v in dataclasses.asdict(cfg.train).items() if k not in LIVE_HPARAMS}
+    return repr((cfg.data, cfg.model, train))
+
+
+class TrainerSlot:
+    """A tab's trainer for one page; a config that changes the model or data replaces it."""
+
+    def __init__(self) -> None:
+        self.trainer: Trainer | None = None
+        self.key = ""
+        self.error = ""
+        self._lock = threading.Lock()
+
+    def ensure(self, cfg: RunConfig, **trainer_options: Any) -> Trainer | None:
+        """The trainer for cfg: live changes applied, or rebuilt (None with .error if it can't)."""
+        with self._lock:
+            key = rebuild_key(cfg)
+            if self.trainer is not None and key == self.key and self.trainer.is_alive:
+                live = {k: getattr(cfg.train, k) for k in LIVE_HPARAMS}
+                changed = {k: v for k, v in live.items() if getattr(self.trainer.cfg.train, k) != v}
+                if changed:
+                    self.trainer.set_hparams(**changed)
+                return self.trainer
+            self.close()
+            try:
+                self.trainer = Trainer(cfg, **trainer_options)
+                self.key, self.error = key, ""
+            except (ValueError, RuntimeError) as e:
+                self.trainer, self.key, self.error = None, key, str(e)
+            return self.trainer
+
+    def close(self, wait: bool = False) -> None:
+        """Signal the trainer to stop (never joins from the event loop unless asked)."""
+        if self.trainer is not None:
+            self.trainer.close(wait=wait)
+            self.trainer = None
+
+
+def _release(slot: TrainerSlot) -> None:
+    slot.close(wait=False)  # runs on the server's event loop: signal, never join
+
+
+@st.cache_resource(scope="session", on_release=_release, show_spinner=False)
+def trainer_slot(page: str) -> TrainerSlot:
+    """The tab's slot for a page's trainer; released (and its thread stopped) when the tab closes."""
+    return TrainerSlot()

@@ -1,0 +1,112 @@
+"""The home page: data, network builder, controls, live views."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from playground.config import ConfigError, RunConfig, Task
+from playground.datasets import DataError, parse_expression
+from ui import tools, views, widgets
+from ui.state import get_session, trainer_slot
+from ui.thumbs import dataset_previews
+from ui.urlstate import UI_PARAMS, config_from_params, config_to_params, hidden_controls
+
+REFRESH_S = 0.3
+sess = get_session()
+params = dict(st.query_params)
+hidden = hidden_controls(params)
+if not sess.url_loaded:  # a shared link reproduces the setup
+    sess.config, sess.notices = config_from_params(params, RunConfig())
+    sess.view = {k: params.get(k, "false") == "true" for k in UI_PARAMS}
+    widgets.init_state(widgets.widget_values(sess.config), force=True)
+    sess.url_loaded = True
+widgets.init_state(widgets.widget_values(sess.config))
+widgets.init_state({k: sess.view.get(k, False) for k in UI_PARAMS} | {"log_y": False, "last_n": 0})
+slot = trainer_slot("playground")
+
+
+def _command(name: str) -> None:
+    if slot.trainer is not None:
+        getattr(slot.trainer, name)()
+
+
+st.title("Neural Network Playground")
+for notice in sess.notices:
+    st.warning(notice)
+buttons = st.columns([1, 1, 1, 1, 6])
+for col, (key, label, helptext) in zip(buttons, [
+    ("play", "▶ Play", "Train continuously in the background."),
+    ("pause", "⏸ Pause", "Stop after the current step."),
+    ("step", "⏭ Step", "Pause and take exactly one update."),
+    ("reset", "⟲ Reset", "Back to step 0 with the same initial weights."),
+]):  # fmt: skip
+    if key not in hidden:
+        col.button(label, key=key, on_click=_command, args=({"play": "start"}.get(key, key),),
+                   help=helptext, use_container_width=True)  # fmt: skip
+
+left, right = st.columns([1, 2.6], gap="medium")
+with left:
+    st.subheader("Data")
+    widgets.data_controls(hidden, dataset_previews())
+    st.subheader("Features")
+    feature_error = st.empty()
+    widgets.feature_controls(hidden)
+    st.subheader("Network")
+    widgets.network_controls(hidden, kinds=("dense", "dropout", "batchnorm"))
+with st.sidebar:
+    st.header("Training")
+    widgets.train_controls(hidden, Task(st.session_state["problem"]))
+
+try:
+    cfg = widgets.config_from_widgets(sess.config)
+    for expr in cfg.data.custom_features:
+        parse_expression(expr)
+    sess.config = cfg
+except (ConfigError, DataError) as e:
+    feature_error.error(f"{e} — the current run keeps going with the last valid setup.")
+trainer = slot.ensure(sess.config)
+sess.view = {k: bool(st.session_state[k]) for k in UI_PARAMS}
+hide_params = {k: v for k, v in params.items() if k.endswith("_hide")}
+url = config_to_params(sess.config) | {k: "true" for k, v in sess.view.items() if v} | hide_params
+if url != params:
+    st.query_params.from_dict(url)
+if trainer is None:
+    st.error(f"This setup cannot run: {slot.error}")
+    st.stop()
+
+with right:
+    opt = st.columns(5)
+    opt[0].toggle("Show test data", key="show_test", help="Draw the test points too.")
+    opt[1].toggle("Discretize output", key="discretize",
+                  help="Show only the predicted class, not the score.")  # fmt: skip
+    opt[2].toggle("Log scale", key="log_y", help="A log axis shows slow late progress.")
+    opt[3].number_input("Last N steps", 0, 10**9, step=100, key="last_n",
+                        help="Show only the recent part of the curves (0 = all).")  # fmt: skip
+    extra = opt[4].selectbox("More views", views.EXTRA_VIEWS, key="extra_view",
+                             help="Curves, weight matrices, gradient flow, one neuron large, "
+                             "the output in 3-D, or the error per test point.")  # fmt: skip
+
+
+def live() -> None:
+    snap = trainer.latest()
+    views.status_line(snap)
+    s = st.session_state
+    net_col, out_col = st.columns([1.3, 1])
+    with out_col:
+        views.metrics(snap, trainer.data.task == Task.CLASSIFICATION)
+        views.boundary_chart(trainer, snap, s["show_test"], s["discretize"])
+    with net_col:
+        views.network_chart(trainer, snap, tools.selected_neuron())
+    views.loss_chart(snap, s["log_y"], int(s["last_n"]))
+    views.extra_view(
+        extra, trainer, snap, {"last_n": int(s["last_n"]), "neuron": tools.selected_neuron()}
+    )
+    if running and not snap.is_active:
+        st.rerun()  # the run stopped by itself: redraw the page once, then stop refreshing
+
+
+running = trainer.latest().is_active
+with right:
+    st.fragment(run_every=REFRESH_S if running else None)(live)()
+with left, st.expander("Tools: save / load, edit a weight, explain one step"):
+    tools.tools(slot, sess)

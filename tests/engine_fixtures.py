@@ -1,0 +1,54 @@
+"""Small shared helpers for the engine tests: tiny configs, a fake clock, polling."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from playground.config import (
+    DataConfig,
+    DatasetName,
+    Device,
+    LayerSpec,
+    ModelConfig,
+    RunConfig,
+    TrainConfig,
+)
+
+T = TypeVar("T")
+
+
+def tiny_config(name: DatasetName = DatasetName.CIRCLE, **train: object) -> RunConfig:
+    """A 200-sample 2-D run with a 4-2 tanh network on CPU; train fields as keywords."""
+    return RunConfig(
+        data=DataConfig(name=name, n_samples=200),
+        model=ModelConfig(layers=(LayerSpec(units=4), LayerSpec(units=2))),
+        train=TrainConfig(device=Device.CPU, **train),
+    )
+
+
+def wait_for(read: Callable[[], T], ok: Callable[[T], bool], timeout_s: float = 5.0) -> T:
+    """Poll read() until ok(value) holds; the last value, or AssertionError after timeout_s."""
+    deadline = time.monotonic() + timeout_s
+    value = read()
+    while not ok(value):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout_s} s; last value {value!r}")
+        time.sleep(0.01)
+        value = read()
+    return value
+
+
+class FakeClock:
+    """A clock that moves only when a test advances it."""
+
+    def __init__(self, t: float = 1000.0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, dt: float) -> None:
+        """Move time forward by dt seconds."""
+        self.t += dt

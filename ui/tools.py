@@ -1,0 +1,114 @@
+"""Playground tools: save/load the config, pick a neuron, set a weight by hand, explain a step."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from playground.config import ConfigError, LayerKind, RunConfig
+from ui import widgets
+from ui.state import Session, TrainerSlot
+
+MAX_CONFIG_BYTES = 1_000_000
+
+
+def neuron_options(cfg: RunConfig) -> list[str]:
+    """ "layer L neuron N" for every hidden dense neuron (L and N from 1)."""
+    dense = [s for s in cfg.model.layers if s.kind == LayerKind.DENSE]
+    return [f"layer {k + 1} neuron {j + 1}" for k, s in enumerate(dense) for j in range(s.units)]
+
+
+def selected_neuron() -> tuple[int, int] | None:
+    """(layer from 1, neuron from 0) of the neuron picked in the tools, if any."""
+    label = st.session_state.get("neuron")
+    if not label:
+        return None
+    parts = label.split()
+    return int(parts[1]), int(parts[3]) - 1
+
+
+def _load_config() -> None:
+    upload = st.session_state.get("config_upload")
+    if upload is None:
+        return
+    sess = st.session_state["playground_session"]
+    try:
+        if upload.size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"config file: larger than {MAX_CONFIG_BYTES:,} bytes")
+        text = upload.getvalue().decode("utf-8")
+        cfg = RunConfig.from_json(text)
+    except (ConfigError, UnicodeDecodeError) as e:
+        sess.notices = [f"Could not load {upload.name}: {e}. The current run is unchanged."]
+        return
+    sess.config, sess.notices = cfg, [f"Loaded {upload.name}."]
+    widgets.init_state(widgets.widget_values(cfg), force=True)
+
+
+def _set_weight(slot: TrainerSlot) -> None:
+    s = st.session_state
+    layer, target, source = int(s["w_layer"]) - 1, int(s["w_to"]) - 1, int(s["w_from"]) - 1
+    try:
+        if slot.trainer is None:
+            raise ValueError("no run")
+        slot.trainer.set_param(layer, target, None if source < 0 else source, float(s["w_value"]))
+    except (ValueError, IndexError) as e:
+        s["playground_session"].notices = [f"Could not set that weight: {e}"]
+
+
+def tools(slot: TrainerSlot, sess: Session) -> None:
+    """Save/load, neuron picker, weight editor, and the link to the Backprop page."""
+    cfg = sess.config
+    st.download_button("Save config (JSON)", cfg.to_json(), "playground-config.json",
+                       "application/json", key="save_config",
+                       help="Download every setting as JSON; load it here or use it with "
+                       "`python -m playground train --config`.")  # fmt: skip
+    st.file_uploader("Load config (JSON)", type=["json"], key="config_upload",
+                     on_change=_load_config, help="A file saved with the button above.")  # fmt: skip
+    options = neuron_options(cfg)
+    st.selectbox("Inspect neuron (More views → Neuron)", options or ["(no hidden neurons)"],
+                 key="neuron", disabled=not options,
+                 help="Outlined in the network picture; shown large under More views.")  # fmt: skip
+    st.markdown("**Set a weight by hand** (source 0 = the bias)")
+    n_layers = len([s for s in cfg.model.layers if s.is_trainable]) + 1
+    cols = st.columns(4)
+    cols[0].number_input(
+        "Layer", 1, n_layers, key="w_layer", help="Trainable layer; last = output."
+    )
+    cols[1].number_input("To neuron", 1, 512, key="w_to", help="Neuron of that layer.")
+    cols[2].number_input("From", 0, 512, key="w_from", help="Input neuron, or 0 for the bias.")
+    cols[3].number_input("Value", -100.0, 100.0, 0.0, key="w_value", format="%.4f")
+    st.button("Set weight", key="set_weight", on_click=_set_weight, args=(slot,),
+              help="Writes the value into the live model between two steps.")  # fmt: skip
+    _explain_link(slot, sess)
+
+
+def _explain_link(slot: TrainerSlot, sess: Session) -> None:
+    """'Explain one step' opens the Backprop page on this network and one training example."""
+    trainer = slot.trainer
+    if trainer is None:
+        return
+    try:
+        from playground.backprop import SpecError, spec_from_model
+    except ImportError:
+        return
+    index = st.number_input("Training example for 'explain one step'", 0,
+                            max(trainer.data.X_train.shape[0] - 1, 0), 0, key="explain_index")  # fmt: skip
+    if not st.button("Explain one step", key="explain",
+                     help="Open the Backprop page on this network (if it is small enough) "
+                     "and this training example, every number shown."):  # fmt: skip
+        return
+    try:
+        model = trainer.model_copy()
+        x = trainer.data.X_train[index].tolist()
+        t = trainer.t_train[index]
+        units = trainer.head.units  # cross-entropy keeps class indices: make the one-hot row
+        target = [float(j == int(t)) for j in range(units)] if t.ndim == 0 else t.tolist()
+        loss = {"mse": "mse", "bce": "bce", "cross_entropy": "cross_entropy"}.get(
+            trainer.cfg.train.loss.value, "mse"
+        )
+        sess.pages["backprop_request"] = spec_from_model(
+            model, x, target, loss, trainer.cfg.train.lr
+        )
+    except SpecError as e:
+        st.warning(f"Too big or unusual for the Backprop page: {e}")
+        return
+    st.switch_page("pages/backprop.py")

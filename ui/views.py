@@ -1,0 +1,141 @@
+"""Live views of a Playground run: status line, metrics and charts drawn from one Snapshot."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import streamlit as st
+
+from playground.datasets import DOMAIN, feature_matrix
+from playground.engine import grid_points
+from playground.figures import boundary, curves, network, weights
+from playground.snapshot import Snapshot, Status
+from playground.trainer import Trainer
+
+EXTRA_VIEWS = ("Curves", "Weights", "Gradient flow", "Neuron", "3-D output", "Error")
+_STATUS_ICON = {
+    Status.RUNNING: "▶️",
+    Status.PAUSED: "⏸️",
+    Status.IDLE: "⏹️",
+    Status.DONE: "✅",
+    Status.DIVERGED: "💥",
+    Status.FAILED: "❌",
+    Status.CLOSED: "⏹️",
+}
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def feature_grids(
+    features: tuple[str, ...], custom: tuple[str, ...], resolution: int
+) -> np.ndarray:
+    """(F, R, R) every input feature over the plane, for the network picture's input column."""
+    pts = grid_points(DOMAIN, resolution)
+    return feature_matrix(pts, features, custom).T.reshape(-1, resolution, resolution)
+
+
+def _fmt(x: float) -> str:
+    return "–" if not math.isfinite(x) else f"{x:.4f}"
+
+
+def status_line(snap: Snapshot) -> None:
+    """The `status` container: status word, step and epoch numbers, speed, device."""
+    with st.container(key="status"):
+        speed = f" · {snap.steps_per_s:,.0f} steps/s" if snap.is_active else ""
+        st.markdown(
+            f"{_STATUS_ICON[snap.status]} **{snap.status.value}** · step {snap.step} · "
+            f"epoch {snap.epoch}{speed} · lr {snap.lr:g} · device {snap.device.upper()}"
+        )
+        if snap.status in (Status.DIVERGED, Status.FAILED):
+            st.error(snap.message)
+        elif snap.message:
+            st.info(snap.message)
+
+
+def metrics(snap: Snapshot, classification: bool) -> None:
+    """Train and test loss (and accuracy) as TensorFlow Playground shows them."""
+    text = f"Test loss **{_fmt(snap.test_loss)}** · Training loss **{_fmt(snap.train_loss)}**"
+    if classification:
+        text += f"  \nTest accuracy **{_fmt(snap.test_accuracy)}** · "
+        text += f"training accuracy **{_fmt(snap.train_accuracy)}**"
+    st.markdown(text)
+
+
+def boundary_chart(trainer: Trainer, snap: Snapshot, show_test: bool, discretize: bool) -> None:
+    """The output over the plane with the data points."""
+    d = trainer.data
+    if snap.grid is None:
+        return
+    fig = boundary.decision_boundary(
+        snap.grid, snap.grid_bound, points_train=d.points_train, y_train=d.y_train.numpy(),
+        points_test=d.points_test, y_test=d.y_test.numpy(), task=d.task.value,
+        n_classes=d.n_classes, show_test=show_test, discretize=discretize,
+    )  # fmt: skip
+    with st.container(key="boundary_chart"):
+        st.plotly_chart(fig, config={"displayModeBar": False})
+
+
+def network_chart(trainer: Trainer, snap: Snapshot, selected: tuple[int, int] | None) -> None:
+    """Every neuron as a heatmap thumbnail, links coloured and sized by weight."""
+    if snap.grid is None or not snap.layers:
+        return
+    cfg = trainer.cfg.data
+    feats = feature_grids(cfg.features, cfg.custom_features, trainer.resolution)
+    fig = network.network_graph(
+        list(trainer.data.feature_names), feats, [p.weights for p in snap.layers],
+        [p.bias for p in snap.layers], list(snap.neuron_grids), snap.grid[0], selected=selected,
+    )  # fmt: skip
+    with st.container(key="network_chart"):
+        st.plotly_chart(fig, config={"displayModeBar": False})
+
+
+def loss_chart(snap: Snapshot, log_y: bool, last_n: int) -> None:
+    with st.container(key="loss_chart"):
+        fig = curves.loss_curve(snap.history, log_y=log_y, last_n_steps=last_n)
+        st.plotly_chart(fig, config={"displayModeBar": False})
+
+
+def extra_view(name: str, trainer: Trainer, snap: Snapshot, opts: dict) -> None:
+    """The one secondary view the user picked (only it is computed)."""
+    h, last_n = snap.history, opts.get("last_n", 0)
+    if name == "Curves" and trainer.data.task.value == "classification":
+        st.plotly_chart(curves.accuracy_curve(h, last_n_steps=last_n))
+    elif name == "Curves":
+        st.caption("Regression has no accuracy; the loss above is the mean error.")
+    elif name == "Weights" and snap.layers:
+        names = [p.name for p in snap.layers]
+        st.plotly_chart(weights.weight_heatmaps(names, [p.weights for p in snap.layers]))
+        st.plotly_chart(weights.grad_norm_bars(names, [p.grad_norm for p in snap.layers]))
+    elif name == "Gradient flow":
+        st.plotly_chart(curves.grad_flow_curve(h, last_n_steps=last_n))
+        st.plotly_chart(curves.update_ratio_curve(h, last_n_steps=last_n))
+    elif name == "Neuron":
+        _neuron_view(snap, opts.get("neuron"))
+    elif name == "3-D output" and snap.grid is not None:
+        st.plotly_chart(boundary.output_surface_3d(snap.grid[0], snap.grid_bound))
+    elif name == "Error" and snap.grid is not None:
+        _error_view(trainer, snap)
+
+
+def _neuron_view(snap: Snapshot, neuron: tuple[int, int] | None) -> None:
+    if not snap.neuron_grids:
+        st.caption("No hidden neurons: add a hidden layer.")
+        return
+    layer, unit = neuron or (1, 0)
+    layer = min(max(layer, 1), len(snap.neuron_grids))
+    grid = snap.neuron_grids[layer - 1]
+    unit = min(unit, grid.shape[0] - 1)
+    title = f"Layer {layer}, neuron {unit + 1}: its output over the input plane"
+    st.plotly_chart(boundary.neuron_heatmap(grid[unit], snap.grid_bound, title))
+
+
+def _error_view(trainer: Trainer, snap: Snapshot) -> None:
+    d = trainer.data
+    if snap.test_output is None or snap.test_output.shape[1] != 1:
+        st.caption("The error view needs a single output (regression or two classes).")
+        return
+    y = d.y_test.numpy().astype(np.float32)
+    if d.task.value == "classification":
+        y = 2 * y - 1  # the +-1 score the output is compared with
+    st.plotly_chart(boundary.regression_error(d.points_test, y, snap.test_output[:, 0]))
+    st.caption("Error at each test point: the model's output minus the target.")
