@@ -5,12 +5,14 @@ from pathlib import Path
 import streamlit as st
 
 st.set_page_config(page_title="Neural Network Playground", page_icon="🧠", layout="wide")
+# Live views refresh several times a second: don't fade them out while a refresh runs.
+st.html("<style>[data-stale='true'] {opacity: 1 !important; transition: none !important;}</style>")
 
 _PAGES = [
-    ("pages/playground.py", "Playground", "🎛️", True),
-    ("pages/backprop.py", "Backprop", "🔢", False),
-    ("pages/images.py", "Images & saliency", "🖼️", False),
-    ("pages/compare.py", "Compare", "⚖️", False),
+    ("pages/playground.py", "Playground", ":material/hub:", True),
+    ("pages/backprop.py", "Backprop", ":material/calculate:", False),
+    ("pages/images.py", "Images & saliency", ":material/image:", False),
+    ("pages/compare.py", "Compare", ":material/compare:", False),
 ]
 pages = [
     st.Page(path, title=title, icon=icon, default=default)

@@ -34,15 +34,15 @@ st.title("Neural Network Playground")
 for notice in sess.notices:
     st.warning(notice)
 buttons = st.columns([1, 1, 1, 1, 6])
-for col, (key, label, helptext) in zip(buttons, [
-    ("play", "▶ Play", "Train continuously in the background."),
-    ("pause", "⏸ Pause", "Stop after the current step."),
-    ("step", "⏭ Step", "Pause and take exactly one update."),
-    ("reset", "⟲ Reset", "Back to step 0 with the same initial weights."),
+for col, (key, label, icon, helptext) in zip(buttons, [
+    ("play", "Play", "play_arrow", "Train continuously in the background."),
+    ("pause", "Pause", "pause", "Stop after the current step."),
+    ("step", "Step", "skip_next", "Pause and take exactly one update."),
+    ("reset", "Reset", "restart_alt", "Back to step 0 with the same initial weights."),
 ]):  # fmt: skip
     if key not in hidden:
         col.button(label, key=key, on_click=_command, args=({"play": "start"}.get(key, key),),
-                   help=helptext, use_container_width=True)  # fmt: skip
+                   icon=f":material/{icon}:", help=helptext, width="stretch")  # fmt: skip
 
 left, right = st.columns([1, 2.6], gap="medium")
 with left:

@@ -192,25 +192,21 @@ def _jacobian(name: str, net: np.ndarray, out: np.ndarray) -> np.ndarray:
     """d out_k / d net_j as J[k, j], shape (n, n); diagonal for all but softmax."""
     if name == "softmax":
         return np.diag(out) - np.outer(out, out)
-    diag = {"sigmoid": out * (1 - out), "tanh": 1 - out**2, "relu": (net > 0) * 1.0}
+    sig = _activate("sigmoid", net) * _activate("sigmoid", -net)  # = out (1 - out), exact
+    diag = {"sigmoid": sig, "tanh": 1 / np.cosh(net) ** 2, "relu": (net > 0) * 1.0}
     return np.diag(diag.get(name, np.ones_like(net)))  # relu'(0) = 0, as in torch
 
 
-def _xlogy(t: np.ndarray, o: np.ndarray) -> np.ndarray:
-    """t * log(o) with 0 log 0 = 0."""
-    safe = np.where(t == 0, 1.0, o)
-    with np.errstate(divide="ignore"):
-        return np.where(t == 0, 0.0, t * np.log(safe))
-
-
-def _loss(name: str, o: np.ndarray, t: np.ndarray) -> float:
+def _loss(name: str, net: np.ndarray, o: np.ndarray, t: np.ndarray) -> float:
+    """The loss; cross_entropy and bce from the logits `net`, which stays exact when o saturates."""
     if name == "half_sse":
         return float(0.5 * np.sum((t - o) ** 2))
     if name == "mse":
         return float(np.mean((t - o) ** 2))
-    if name == "cross_entropy":
-        return float(-np.sum(_xlogy(t, o)))
-    return float(-np.mean(_xlogy(t, o) + _xlogy(1 - t, 1 - o)))  # bce
+    if name == "cross_entropy":  # -sum t log softmax(net)
+        log_o = net - net.max() - np.log(np.sum(np.exp(net - net.max())))
+        return float(-np.sum(np.where(t == 0, 0.0, t * log_o)))
+    return float(np.mean(np.maximum(net, 0) - t * net + np.log1p(np.exp(-np.abs(net)))))  # bce
 
 
 def _loss_grad(name: str, o: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -225,6 +221,11 @@ def _loss_grad(name: str, o: np.ndarray, t: np.ndarray) -> np.ndarray:
         return (o - t) / (o * (1 - o)) / len(o)  # bce
 
 
+def _output_delta(name: str, o: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """dE/dnet for cross_entropy on softmax and bce on sigmoid, without dividing by o (1 - o)."""
+    return o * t.sum() - t if name == "cross_entropy" else (o - t) / len(o)
+
+
 def _forward(spec: Spec, weights: list, biases: list) -> tuple[list, list]:
     """Pre-activations and activations of every layer."""
     nets, outs, a = [], [], spec.input
@@ -235,6 +236,11 @@ def _forward(spec: Spec, weights: list, biases: list) -> tuple[list, list]:
     return nets, outs
 
 
+def _loss_of(spec: Spec, weights: list, biases: list) -> float:
+    nets, outs = _forward(spec, weights, biases)
+    return _loss(spec.loss, nets[-1], outs[-1], spec.target)
+
+
 def _backward(spec: Spec, weights: list, nets: list, outs: list) -> list[dict[str, np.ndarray]]:
     """Per layer: dE/dout, the Jacobian d out/d net, delta = dE/dnet and the gradients."""
     grads: list[dict[str, np.ndarray]] = [{} for _ in spec.layers]
@@ -242,6 +248,8 @@ def _backward(spec: Spec, weights: list, nets: list, outs: list) -> list[dict[st
     for k in reversed(range(len(spec.layers))):
         jac = _jacobian(spec.layers[k].activation, nets[k], outs[k])  # (n, n)
         delta = jac.T @ de_dout  # (n,)
+        if k == len(spec.layers) - 1 and spec.loss in _OUTPUT_NEEDS:  # same value, cancelled out
+            delta = _output_delta(spec.loss, outs[k], spec.target)
         x = outs[k - 1] if k else spec.input
         grads[k] = dict(zip(_GRAD_KEYS, (x, de_dout, delta, np.outer(delta, x), delta)))
         grads[k]["jacobian"] = jac
@@ -271,9 +279,9 @@ def _numerical_grads(spec: Spec) -> list[np.ndarray]:
         for idx in np.ndindex(p.shape):
             orig = p[idx]
             p[idx] = orig + CHECK_H
-            plus = _loss(spec.loss, _forward(spec, weights, biases)[1][-1], spec.target)
+            plus = _loss_of(spec, weights, biases)
             p[idx] = orig - CHECK_H
-            minus = _loss(spec.loss, _forward(spec, weights, biases)[1][-1], spec.target)
+            minus = _loss_of(spec, weights, biases)
             p[idx] = orig
             g[idx] = (plus - minus) / (2 * CHECK_H)
         out.append(g)
@@ -299,7 +307,7 @@ def _autograd_grads(spec: Spec) -> list[np.ndarray]:
         "half_sse": lambda: 0.5 * ((a - t) ** 2).sum(),
         "mse": lambda: F.mse_loss(a, t),
         "cross_entropy": lambda: F.cross_entropy(net[None], t[None]),
-        "bce": lambda: F.binary_cross_entropy(a, t),
+        "bce": lambda: F.binary_cross_entropy_with_logits(net, t),
     }
     return [g.numpy() for g in torch.autograd.grad(losses[spec.loss](), params)]
 
@@ -356,12 +364,12 @@ def trace(spec: Spec | dict) -> dict[str, Any]:
     spec = _as_spec(spec)
     weights, biases = _params(spec)
     nets, outs = _forward(spec, weights, biases)
-    loss = _loss(spec.loss, outs[-1], spec.target)
+    loss = _loss(spec.loss, nets[-1], outs[-1], spec.target)
     if not math.isfinite(loss):
         raise SpecError(f"loss: {spec.loss} is not finite for this network (an output at 0 or 1?)")
     grads = _backward(spec, weights, nets, outs)
     new_w, new_b = _sgd(spec, weights, biases, grads)
-    after = _loss(spec.loss, _forward(spec, new_w, new_b)[1][-1], spec.target)
+    after = _loss_of(spec, new_w, new_b)
     ours = [g["grad_weights"] for g in grads] + [g["grad_bias"] for g in grads]
     layers = [
         _layer_trace(spec, k, (nets[k], outs[k]), grads[k], (new_w[k], new_b[k]))
@@ -369,6 +377,7 @@ def trace(spec: Spec | dict) -> dict[str, Any]:
     ]
     return {
         **spec.to_dict(),
+        "loss_fn": spec.loss,  # "loss" below is its value
         "output": outs[-1].tolist(),
         "loss": loss,
         "loss_after": after,
@@ -387,7 +396,7 @@ def run_steps(spec: Spec | dict, n: int) -> list[float]:
     losses = []
     for step in range(n + 1):
         nets, outs = _forward(spec, weights, biases)
-        losses.append(_loss(spec.loss, outs[-1], spec.target))
+        losses.append(_loss(spec.loss, nets[-1], outs[-1], spec.target))
         if step < n:
             grads = _backward(spec, weights, nets, outs)
             weights, biases = _sgd(spec, weights, biases, grads)

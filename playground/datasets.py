@@ -276,7 +276,7 @@ def _read_table(data: bytes) -> tuple[list[str], list[int], list[list[str]]]:
                     f"line {reader.line_num} has {len(row)} cells but the header has {len(rows[0])}"
                 )
             if len(rows) > MAX_SAMPLES:
-                raise DataError(f"CSV file has more than {MAX_SAMPLES} rows, the limit")
+                raise DataError(f"CSV file has over {MAX_SAMPLES} rows; the limit is {MAX_SAMPLES}")
             rows.append([c.strip() for c in row])
             lines.append(reader.line_num)
     except csv.Error as e:
@@ -285,13 +285,15 @@ def _read_table(data: bytes) -> tuple[list[str], list[int], list[list[str]]]:
         raise DataError("CSV file is empty")
     if len(rows) == 1:
         raise DataError("CSV file has a header but no data rows")
+    if len(rows) == 2:
+        raise DataError("CSV file has a single data row; a train/test split needs two or more")
     return rows[0], lines[1:], rows[1:]
 
 
 def _checked_lines(text: str) -> Iterator[str]:
     """The lines of text, refusing far too many lines, or a line with far too many cells."""
     if text.count("\n") > 4 * MAX_SAMPLES:  # blank lines included; checked at C speed
-        raise DataError(f"CSV file has more than {MAX_SAMPLES} rows, the limit")
+        raise DataError(f"CSV file has over {MAX_SAMPLES} rows; the limit is {MAX_SAMPLES}")
     if "\n" not in text:
         text = text.replace("\r", "\n")  # old Mac line ends
     start = 0

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import argparse
 import ast
 import inspect
-import json
 import math
 import string
 import warnings
@@ -15,11 +13,21 @@ from types import ModuleType
 import torch
 from torch import nn
 
-from playground import datasets, model as model_module
-from playground.config import ConfigError, DatasetName, Device, Init, Loss, Optimizer, RunConfig
-from playground.config import Schedule, Task, with_value
+from playground import datasets
+from playground import model as model_module
+from playground.config import (
+    DatasetName,
+    Device,
+    Init,
+    Loss,
+    Optimizer,
+    RunConfig,
+    Schedule,
+    Task,
+)
 from playground.expressions import parse_expression
 from playground.model import SeededDropout, build_model, output_head, trainable_layers
+from playground.probes import layer_names
 
 DEFAULT_STEPS = 1000  # the script's length when the config sets no step or epoch limit
 ONNX_OPSET = 17
@@ -128,16 +136,19 @@ def extract_source(module: ModuleType, names: list[str]) -> str:
             used = {n.id for n in ast.walk(defs[name]) if isinstance(n, ast.Name)}
             todo += sorted(used & set(defs))
     nodes = sorted((defs[n] for n in wanted), key=lambda n: n.lineno)
-    blocks = ["\n".join(lines[n.lineno - 1 : n.end_lineno]) for n in nodes]
-    return "\n\n\n".join(blocks)
+    out = ""
+    for prev, node in zip([None, *nodes], nodes):
+        gap = "\n" if isinstance(prev, ast.Assign) and isinstance(node, ast.Assign) else "\n\n\n"
+        out += (gap if prev else "") + "\n".join(lines[node.lineno - 1 : node.end_lineno])
+    return out
 
 
 # --- the script -----------------------------------------------------------------------------------
 
 _SCRIPT = string.Template('''\
-"""$title: a standalone PyTorch script exported from the Neural Network Playground.
+"""$title, as a standalone PyTorch script.
 
-It rebuilds the app's data, network and training loop with the same seeds, so on a CPU it
+Exported from the Neural Network Playground. It rebuilds the app's data, network and training loop with the same seeds, so on a CPU it
 retraces the app's run number for number. It needs only $needs and the standard library:
 
     python this_script.py [--steps N]
@@ -147,11 +158,7 @@ Progress goes to stderr; the last line on stdout is one JSON object with the fin
 
 from __future__ import annotations
 
-import argparse
 $imports
-import json
-import math
-import sys
 
 import numpy as np
 import torch
@@ -246,7 +253,8 @@ def train(model: nn.Module, data: tuple[torch.Tensor, ...], steps: int) -> None:
     """Mini-batch training; the training set is reshuffled at the start of every epoch."""
     X_train, t_train, _, X_test, t_test, y_test = data
     optimizer = make_optimizer(model)
-    weights = [$weights]  # what L1/L2 apply to: weights, not biases
+    # What L1/L2 apply to: the weights of the trainable layers, not their biases.
+    weights = [$weights]
     order = torch.Generator().manual_seed(SEED)  # the batch order's own random stream
     n = pos = X_train.shape[0]
     report_every = max(steps // 10, 1)
@@ -313,3 +321,274 @@ def _is_number(cell: str) -> bool:
     except ValueError:
         return False
     return True"""
+
+
+def generate_script(cfg: RunConfig) -> str:
+    """A standalone PyTorch script that retraces the run of cfg; last stdout line is JSON.
+
+    It imports only torch, numpy, scikit-learn (digits) and the standard library.
+    """
+    data = datasets.make_dataset(cfg.data)
+    head = output_head(cfg, data.n_classes)
+    net = build_model(cfg.model, data.input_shape, head, cfg.train.seed)
+    classification = cfg.data.task == Task.CLASSIFICATION
+    layers = trainable_layers(net)
+    uses_dropout = any(isinstance(m, SeededDropout) for m in net)
+    parts = {
+        "title": f"Train a network on the {cfg.data.name.value} data set",
+        "needs": "torch, NumPy" + (", scikit-learn" if cfg.data.name == DatasetName.DIGITS else ""),
+        "imports": _imports_code(cfg),
+        "settings": _settings_code(cfg, data.X_train.shape[0]),
+        "helpers": _helpers_code(cfg),
+        "make_data": _make_data_code(cfg),
+        "dropout": _dropout_code() if uses_dropout else "",
+        "layers": _layers_code(net),
+        "inits": _inits_code(cfg, net),
+        "loss": _LOSS_CODE[cfg.train.loss],
+        "predicted": _predicted_code(head.units) if classification else "",
+        "acc_doc": " and accuracy" if classification else "",
+        "accuracy": _ACCURACY if classification else "",
+        "weights": ", ".join(f"model[{i}].weight" for i, _, _ in layers),
+        **_targets_code(cfg, head.units),
+        **_optimizer_code(cfg),
+        **_schedule_code(cfg),
+    }
+    text = _SCRIPT.substitute(parts)
+    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+
+
+def _imports_code(cfg: RunConfig) -> str:
+    names = ["argparse", "json", "math", "sys"] + (
+        ["csv"] if cfg.data.name == DatasetName.CSV else []
+    )
+    return "\n".join(f"import {n}" for n in sorted(names))
+
+
+_ACCURACY = '        metrics["accuracy"] = float((predicted_class(out) == y).float().mean())'
+
+
+def _settings_code(cfg: RunConfig, n_train: int) -> str:
+    d, t = cfg.data, cfg.train
+    lines = [f"DATA_SEED = {d.seed}  # data.seed: the examples and the train/test split"]
+    if d.name == DatasetName.CSV:
+        lines += [f"CSV_PATH = {d.csv_path!r}", f"CSV_TARGET = {d.csv_target!r}  # '' = last"]
+    else:
+        lines.append(f"N_SAMPLES = {d.n_samples}")
+    if d.is_2d:
+        lines += [f"NOISE = {d.noise!r} / 100  # data.noise is a percentage"]
+        lines += [f"N_CLASSES = {d.n_classes}  # spiral arms and blobs; the others have 2"]
+    lines += [
+        f"TRAIN_RATIO = {d.train_ratio!r}  # fraction of the examples used for training",
+        f"SEED = {t.seed}  # train.seed: initial weights, dropout masks and the batch order",
+        f"LR = {t.lr!r}  # learning rate",
+        f"BATCH_SIZE = {t.batch_size}",
+        f"L1 = {t.l1!r}  # rate of the penalty L1 * sum|w| over the weights (not biases)",
+        f"L2 = {t.l2!r}  # rate of the penalty L2 * sum(w^2) / 2 over the weights",
+        f"GRAD_CLIP = {t.grad_clip!r}  # max global gradient norm; 0 = off",
+        _steps_line(cfg, n_train),
+        f"DEVICE = {_device_code(t.device)}",
+    ]
+    return "\n".join(lines)
+
+
+def _steps_line(cfg: RunConfig, n_train: int) -> str:
+    t = cfg.train
+    per_epoch = math.ceil(n_train / t.batch_size)
+    limits = [(t.max_steps, "train.max_steps")] if t.max_steps else []
+    if t.max_epochs:
+        limits.append((t.max_epochs * per_epoch, f"{t.max_epochs} epochs of {per_epoch} steps"))
+    steps, why = min(limits) if limits else (DEFAULT_STEPS, "the config sets no limit")
+    return f"STEPS = {steps}  # {why}"
+
+
+def _device_code(device: Device) -> str:
+    if device == Device.CPU:
+        return 'torch.device("cpu")'
+    return 'torch.device("cuda" if torch.cuda.is_available() else "cpu")'
+
+
+def _helpers_code(cfg: RunConfig) -> str:
+    name = cfg.data.name
+    if name == DatasetName.DIGITS:
+        return extract_source(datasets, ["_rng", "_digits"])
+    if name == DatasetName.CSV:
+        target = "class_indices(columns[target])" if cfg.data.task == Task.CLASSIFICATION else None
+        loader = string.Template(_CSV_LOADER).substitute(
+            csv_target=_CSV_CLASSES if target else "np.array(columns[target], np.float32)"
+        )
+        return extract_source(datasets, ["_rng", "_standardise"]) + "\n" + loader.rstrip()
+    generator = datasets.GENERATORS[name].__name__
+    return extract_source(datasets, ["_rng", generator]) + "\n\n\n" + _features_code(cfg)
+
+
+def _features_code(cfg: RunConfig) -> str:
+    d = cfg.data
+    columns = [f"        {_FEATURE_CODE[f]},  # {f}" for f in d.features]
+    for text in d.custom_features:
+        columns.append(f"        {expression_code(text)},  # custom: {_one_line(text)}")
+    names = ", ".join([*d.features, *(_one_line(c) for c in d.custom_features)])
+    return "\n".join(
+        [
+            "def feature_matrix(points: np.ndarray) -> np.ndarray:",
+            f'    """(N, 2) float32 points -> (N, F) float32 features: {names}."""',
+            "    x1, x2 = points[:, 0].astype(np.float64), points[:, 1].astype(np.float64)",
+            "    columns = [",
+            *columns,
+            "    ]",
+            "    columns = [np.broadcast_to(c, x1.shape) for c in columns]  # constants too",
+            "    return np.stack(columns, axis=1).astype(np.float32)",
+        ]
+    )
+
+
+def _make_data_code(cfg: RunConfig) -> str:
+    d = cfg.data
+    if d.name == DatasetName.DIGITS:
+        build = ["    X, y, _ = _digits(_rng(DATA_SEED, 0), N_SAMPLES)  # (N, 1, 8, 8) in [0, 1]"]
+    elif d.name == DatasetName.CSV:
+        build = ["    X, y = load_csv(CSV_PATH, CSV_TARGET)  # (N, F) float32, (N,)"]
+    else:
+        generator = datasets.GENERATORS[d.name].__name__
+        build = [
+            f"    raw, y = {generator}(_rng(DATA_SEED, 0), N_SAMPLES, NOISE, N_CLASSES)  # (N, 2)",
+            "    X = feature_matrix(raw.astype(np.float32))  # features of the float32 points",
+        ]
+    if d.task == Task.REGRESSION:
+        build.append("    y = y.astype(np.float32)")
+    split = "_standardise(X[train], X[test])  # z-scores" if d.name == DatasetName.CSV else None
+    y_doc = "float32 targets" if d.task == Task.REGRESSION else "int64 class indices"
+    return "\n".join(
+        [
+            "def make_data() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:",
+            f'    """X_train, y_train, X_test, y_test: X (N, ...) float32, y (N,) {y_doc}."""',
+            *build,
+            "    perm = _rng(DATA_SEED, 1).permutation(len(y))  # the train/test split",
+            "    n_train = min(max(round(TRAIN_RATIO * len(y)), 1), len(y) - 1)",
+            "    train, test = perm[:n_train], perm[n_train:]",
+            f"    X_train, X_test = {split or 'X[train], X[test]'}",
+            "    return (",
+            "        torch.from_numpy(np.ascontiguousarray(X_train)),",
+            "        torch.from_numpy(y[train]),",
+            "        torch.from_numpy(np.ascontiguousarray(X_test)),",
+            "        torch.from_numpy(y[test]),",
+            "    )",
+        ]
+    )
+
+
+def _dropout_code() -> str:
+    return "\n\n" + extract_source(model_module, ["SeededDropout"]) + "\n\n"
+
+
+def _layers_code(net: nn.Sequential) -> str:
+    names = dict(zip((i for i, _, _ in trainable_layers(net)), layer_names(net)))
+    lines = []
+    for i, m in enumerate(net):
+        code = f"SeededDropout(p={m.p!r}, seed={m.seed})" if isinstance(m, SeededDropout) else None
+        note = f"  # [{i}] {names[i]}" if i in names else f"  # [{i}]"
+        lines.append(f"        {code or 'nn.' + repr(m)},{note}")
+    return "\n".join(lines)
+
+
+def _inits_code(cfg: RunConfig, net: nn.Sequential) -> str:
+    specs = [s for s in cfg.model.layers if s.is_trainable]
+    specs.append(specs[-1] if specs else None)  # the output layer takes the last layer's init
+    lines = []
+    for (i, _, _), spec in zip(trainable_layers(net), specs):
+        init = spec.init if spec else Init.XAVIER_UNIFORM
+        lines.append("        " + _INIT_CODE[init].format(w=f"model[{i}].weight"))
+        bias = f"nn.init.constant_(model[{i}].bias, 0.1)" if init == Init.PLAYGROUND else None
+        lines.append("        " + (bias or f"model[{i}].bias.zero_()"))
+    return "\n".join(lines)
+
+
+def _targets_code(cfg: RunConfig, units: int) -> dict[str, str]:
+    loss = cfg.train.loss
+    if cfg.data.task == Task.REGRESSION:
+        code, doc = "y.float().reshape(-1, 1)", "(N, 1) float values"
+    elif loss == Loss.CROSS_ENTROPY:
+        code, doc = "y.long()", "(N,) class indices"
+    elif units == 1 and loss == Loss.BCE:
+        code, doc = "y.float().reshape(-1, 1)", "(N, 1) 0/1 labels"
+    elif units == 1:
+        code, doc = "2 * y.float().reshape(-1, 1) - 1", "(N, 1) -1/+1 labels (TF Playground's)"
+    else:
+        code, doc = f"F.one_hot(y.long(), {units}).float()", f"(N, {units}) one-hot rows"
+    return {"target_code": code, "target_doc": doc}
+
+
+def _predicted_code(units: int) -> str:
+    body = "(output[:, 0] > 0).long()" if units == 1 else "output.argmax(dim=1)"
+    return (
+        "\ndef predicted_class(output: torch.Tensor) -> torch.Tensor:\n"
+        '    """(N, K) outputs -> (N,) classes: the sign of a single output, else the largest."""\n'
+        f"    return {body}\n\n"
+    )
+
+
+def _optimizer_code(cfg: RunConfig) -> dict[str, str]:
+    t, opt = cfg.train, cfg.train.optimizer
+    params = "model.parameters(), lr=LR"
+    betas = f"betas=({t.beta1!r}, {t.beta2!r})"
+    code = {
+        Optimizer.SGD: f"torch.optim.SGD({params})",
+        Optimizer.MOMENTUM: f"torch.optim.SGD({params}, momentum={t.momentum!r})",
+        Optimizer.NESTEROV: f"torch.optim.SGD({params}, momentum={t.momentum!r}, nesterov=True)",
+        Optimizer.ADAM: f"torch.optim.Adam({params}, {betas})",
+        Optimizer.ADAMW: f"torch.optim.AdamW({params}, {betas}, weight_decay={t.weight_decay!r})",
+        Optimizer.RMSPROP: f"torch.optim.RMSprop({params}, momentum={t.momentum!r})",
+        Optimizer.ADAGRAD: f"torch.optim.Adagrad({params})",
+    }[opt]
+    return {"optimizer_code": code, "optimizer_doc": f"The {opt.value} optimizer"}
+
+
+def _schedule_code(cfg: RunConfig) -> dict[str, str]:
+    t = cfg.train
+    period, low = t.schedule_steps, f"{t.min_lr!r}"
+    if t.schedule == Schedule.STEP:
+        doc = f"times {t.schedule_gamma!r} every {period} steps"
+        body = [f"    return LR * {t.schedule_gamma!r} ** (step // {period})"]
+    elif t.schedule == Schedule.COSINE:
+        doc = f"a cosine from LR down to {low} over {period} steps"
+        body = [
+            f"    t = min(step, {period}) / {period}",
+            f"    return {low} + (LR - {low}) * 0.5 * (1 + math.cos(math.pi * t))",
+        ]
+    elif t.schedule == Schedule.CYCLIC:
+        doc = f"a triangle between {low} and LR, {period} steps up, {period} down"
+        body = [
+            f"    t = (step % (2 * {period})) / {period}  # 0 -> 2 over one cycle",
+            f"    return {low} + (LR - {low}) * (t if t <= 1 else 2 - t)",
+        ]
+    else:
+        doc, body = "constant", ["    return LR"]
+    return {"schedule_doc": doc, "schedule_code": "\n".join(body)}
+
+
+# --- ONNX -----------------------------------------------------------------------------------------
+
+
+def export_onnx(model: nn.Module, input_shape: tuple[int, ...], path: str | Path) -> None:
+    """Write the model as ONNX (eval mode: dropout is the identity), batch axis dynamic.
+
+    Args:
+        input_shape: one example's shape, (F,) or (1, 8, 8); the batch axis is added.
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        x = torch.zeros(1, *input_shape)
+        with warnings.catch_warnings():  # the TorchScript exporter warns that it is legacy
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                model,
+                (x,),
+                str(path),
+                input_names=["input"],
+                output_names=["output"],
+                dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
+                opset_version=ONNX_OPSET,
+                dynamo=False,
+            )
+    finally:
+        model.train(was_training)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -73,7 +74,9 @@ def compile_expression(text: str) -> Fn:
     if len(source) > MAX_EXPRESSION_CHARS:
         raise DataError(f"custom feature is longer than {MAX_EXPRESSION_CHARS} characters")
     try:
-        tree = ast.parse(source.replace("^", "**"), mode="eval")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)  # e.g. "1and x1"; refused below anyway
+            tree = ast.parse(source.replace("^", "**"), mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         raise DataError(f"custom feature {source!r} is not a valid expression") from None
     body = _build(tree.body, source, 0)

@@ -24,6 +24,7 @@ from playground.engine import (
     train_step,
     weight_params,
 )
+from playground.fastpath import FastStep
 from playground.model import LOSSES, build_model, encode_targets, output_head, trainable_layers
 from playground.snapshot import History, Snapshot, Status
 
@@ -183,6 +184,8 @@ class Trainer:
         self.model.to(self.device).train()
         self.optimizer = make_optimizer(self.model, cfg.train)
         self.weights = weight_params(self.model)
+        use_fast = FastStep.supports(self.model, cfg, self.device)
+        self._fast = FastStep(self.model, cfg.train.loss) if use_fast else None
         self.activations = probes.layer_activations(self.model)
         self._batch_gen = torch.Generator().manual_seed(cfg.train.seed)
         self.step_count, self.epoch, self._pos = 0, 0, self.data.X_train.shape[0]
@@ -312,16 +315,23 @@ class Trainer:
         if self._pos >= n:  # a new epoch: reshuffle once, then slice views
             perm = torch.randperm(n, generator=self._batch_gen).to(self.device)
             self._Xp, self._tp, self._pos = self.X_train[perm], self.t_train[perm], 0
-        end = min(self._pos + tc.batch_size, n)
-        xb, tb = self._Xp[self._pos : end], self._tp[self._pos : end]
+            if self._fast:
+                self._Xpn, self._tpn = self._Xp.numpy(), self._tp.numpy()
+        start = self._pos
+        end = min(start + tc.batch_size, n)
+        xb, tb = self._Xp[start:end], self._tp[start:end]
         self._pos = end
         if tc.schedule != Schedule.CONSTANT:
             lr = scheduled_lr(tc, self.step_count)
             for group in self.optimizer.param_groups:
                 group["lr"] = lr
         before = [w.detach().clone() for w in self.weights] if self._measure_next else None
-        train_step(self.model, self.optimizer, xb, tb, self.loss_fn, self.weights, tc.l1, tc.l2,
-                   tc.grad_clip)  # fmt: skip
+        if self._fast:
+            lr = self.optimizer.param_groups[0]["lr"]
+            self._fast.step(self._Xpn[start:end], self._tpn[start:end], lr, tc.l1, tc.l2)
+        else:
+            train_step(self.model, self.optimizer, xb, tb, self.loss_fn, self.weights, tc.l1,
+                       tc.l2, tc.grad_clip)  # fmt: skip
         self.step_count += 1
         if before is not None:
             self._ratios = [

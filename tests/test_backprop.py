@@ -101,7 +101,7 @@ def _relu_at_kink(tr: dict) -> bool:
     return any(abs(n) < 1e-4 for n in nets)
 
 
-@settings(max_examples=400, deadline=None, database=None)
+@settings(max_examples=40, deadline=None, database=None)
 @given(
     sizes=st.lists(st.integers(1, 4), min_size=2, max_size=5),
     hidden=st.sampled_from(HIDDEN),

@@ -7,6 +7,8 @@ import time
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from playground.config import FEATURES, MAX_SAMPLES, DataConfig, DatasetName, Task
 from playground.datasets import (
@@ -328,8 +330,9 @@ CSV_FAULTS = {
     "empty": (b"", "empty"),
     "blank lines only": (b"\n\n  \n", "empty"),
     "header only": (b"a,b,c\n", "no data rows"),
+    "one row": (b"a,b,c\n1,2,3\n", "single data row"),
     "non-numeric": (b"a,b,t\n1,2,0\n1,x,1\n", "line 3, column 'b'"),
-    "empty cell": (b"a,b,t\n1,,0\n", "empty"),
+    "empty cell": (b"a,b,t\n1,,0\n2,3,1\n", "empty"),
     "nan": (b"a,b,t\n1,nan,0\n2,3,1\n", "not a finite number"),
     "inf": (b"a,b,t\n1,2,0\n-inf,3,1\n", "not a finite number"),
     "float32 overflow": (b"a,b,t\n1,1e39,0\n2,3,1\n", "not a finite number"),
@@ -344,7 +347,7 @@ CSV_FAULTS = {
     "binary": (bytes(range(256)) * 4, "binary"),
     "png": (b"\x89PNG\r\n\x1a\n" + bytes(64), "binary"),
     "control chars": (b"a,b,t\n1,\x07,0\n", "binary"),
-    "unknown target": (b"a,b,t\n1,2,0\n", "no column named 'label'"),
+    "unknown target": (b"a,b,t\n1,2,0\n3,4,1\n", "no column named 'label'"),
     "one class": (b"a,b,label\n1,2,0\n3,4,0\n", "single class"),
     "too many classes": (
         b"a,label\n" + b"".join(b"%d,%d\n" % (i, i) for i in range(11)),
@@ -354,6 +357,9 @@ CSV_FAULTS = {
     "empty label": (b"a,label\n1,0\n2,\n", "label is empty"),
     "too many columns": (",".join(f"c{i}" for i in range(101)).encode() + b"\n", "101 columns"),
     "too many rows": (b"a,b\n" + b"1,0\n" * (MAX_SAMPLES + 1), f"limit is {MAX_SAMPLES}"),
+    "millions of lines": (b"a,b\n" + b"1\n" * (8 * 2**20), f"limit is {MAX_SAMPLES}"),
+    "millions of blank lines": (b"a,b\n" + b"\n" * (8 * 2**20), f"limit is {MAX_SAMPLES}"),
+    "a line of a million cells": (b"a,b\n" + b"1," * 2**20 + b"1\n", "over 1000 cells"),
 }
 
 
@@ -371,7 +377,7 @@ def test_csv_faults_get_a_one_line_message(tmp_path, fault):
 
 def test_csv_regression_refuses_text_target(tmp_path):
     with pytest.raises(DataError, match="'cat' is not a number"):
-        load_csv(_write(tmp_path, "a,t\n1,cat\n"), "t", Task.REGRESSION)
+        load_csv(_write(tmp_path, "a,t\n1,cat\n2,dog\n"), "t", Task.REGRESSION)
 
 
 def test_csv_missing_file_and_directory(tmp_path):
@@ -404,6 +410,14 @@ def test_csv_at_the_caps_is_accepted():
     assert names == ("a",) and X.shape == (MAX_SAMPLES, 1) and y.shape == (MAX_SAMPLES,)
 
 
+def test_csv_line_ends_and_quoted_fields():
+    for data in (b"a,b\r1,0\r2,1\r", b"a,b\r\n1,0\r\n2,1\r\n", b'"a",b\n"1",0\n2,"1"\n'):
+        X, y, names = parse_csv_bytes(data)
+        assert names == ("a",) and X.tolist() == [[1.0], [2.0]] and y.tolist() == [0, 1]
+    _, y, _ = parse_csv_bytes(b'a,label\n1,"two\nlines"\n2,one\n')
+    assert y.tolist() == [1, 0]
+
+
 def test_validate_csv_bytes_returns_all_columns():
     assert validate_csv_bytes(b"a,b,t\n1,2,x\n3,4,y\n") == ("a", "b", "t")
     assert validate_csv_bytes(b"t,a\n0,2\n1,4\n", "t") == ("t", "a")
@@ -413,3 +427,16 @@ def test_bad_csv_in_config_raises_data_error(tmp_path):
     cfg = DataConfig(name=DatasetName.CSV, csv_path=_write(tmp_path, b"\x00\x01\x02"))
     with pytest.raises(DataError, match="binary"):
         make_dataset(cfg)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=200) | st.text(alphabet='ab,1.2e-\n\r"\t x\x00', max_size=120))
+def test_fuzzed_csv_only_ever_raises_data_error(data):
+    data = data.encode() if isinstance(data, str) else data
+    for task in Task:
+        try:
+            X, y, names = parse_csv_bytes(data, "", task)
+        except DataError as e:
+            assert "\n" not in str(e)
+            continue
+        assert X.shape == (len(y), len(names)) and np.isfinite(X).all() and len(y) >= 2

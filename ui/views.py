@@ -15,13 +15,13 @@ from playground.trainer import Trainer
 
 EXTRA_VIEWS = ("Curves", "Weights", "Gradient flow", "Neuron", "3-D output", "Error")
 _STATUS_ICON = {
-    Status.RUNNING: "▶️",
-    Status.PAUSED: "⏸️",
-    Status.IDLE: "⏹️",
-    Status.DONE: "✅",
-    Status.DIVERGED: "💥",
-    Status.FAILED: "❌",
-    Status.CLOSED: "⏹️",
+    Status.RUNNING: ":material/play_arrow:",
+    Status.PAUSED: ":material/pause:",
+    Status.IDLE: ":material/stop:",
+    Status.DONE: ":material/check_circle:",
+    Status.DIVERGED: ":material/warning:",
+    Status.FAILED: ":material/error:",
+    Status.CLOSED: ":material/stop:",
 }
 
 

@@ -89,7 +89,7 @@ def widget_values(cfg: RunConfig) -> dict[str, Any]:
         "dataset": d.name.value,
         "n_classes": d.n_classes,
         "noise": int(d.noise),
-        "train_ratio": int(round(d.train_ratio * 100)),
+        "train_ratio": round(d.train_ratio * 100),
         "n_samples": d.n_samples,
         "data_seed": d.seed,
         "batch_size": t.batch_size,
@@ -203,7 +203,7 @@ def data_controls(hidden: frozenset[str], previews: dict[str, Any] | None = None
     if previews and _show("dataset", hidden):
         cols = st.columns(len(options))
         for col, name in zip(cols, options):
-            col.image(previews[name], caption=name, use_container_width=True)
+            col.image(previews[name], caption=name, width="stretch")
     if _show("dataset", hidden):
         st.radio("Dataset", options, key="dataset", horizontal=True, help=HELP["dataset"])
     if s["dataset"] in ("spiral", "blobs") and _show("n_classes", hidden):
@@ -222,9 +222,9 @@ def data_controls(hidden: frozenset[str], previews: dict[str, Any] | None = None
 def feature_controls(hidden: frozenset[str], error: str = "") -> None:
     """The seven input features as toggles, and the user's own feature expressions."""
     if _show("features", hidden):
-        cols = st.columns(4)
+        cols = st.columns(2)
         for i, name in enumerate(FEATURES):
-            cols[i % 4].checkbox(name, key=feature_key(name), help=HELP["features"])
+            cols[i % 2].checkbox(name, key=feature_key(name), help=HELP["features"])
     if _show("custom_features", hidden):
         st.text_input("Your own features", key="custom_features", help=HELP["custom_features"],
                       placeholder="x1*x2^2; exp(-x1^2)")  # fmt: skip

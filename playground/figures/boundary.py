@@ -86,7 +86,7 @@ def _score_heatmap(z: np.ndarray, bound: float, discretize: bool, task: str) -> 
 def _class_heatmap(grid: np.ndarray, bound: float, discretize: bool) -> go.Heatmap:
     """(K, R, R) per-class scores -> one heatmap: winning class hue, confidence saturation."""
     k = grid.shape[0]
-    winner = np.nanargmax(np.nan_to_num(grid, nan=-np.inf), axis=0)  # (R, R)
+    winner = np.argmax(np.nan_to_num(grid, nan=-np.inf), axis=0)  # (R, R)
     p_max = np.take_along_axis(grid, winner[None], axis=0)[0]  # (R, R)
     confidence = np.clip((p_max - 1.0 / k) / (1.0 - 1.0 / k), 0.0, 1.0)  # 0 at a uniform guess
     if discretize:
@@ -276,7 +276,9 @@ def regression_error(
         y=xy[:, 1],
         mode="markers",
         marker=marker,
-        hovertemplate=_xy_hover() + "error = %{marker.color:.4f}<extra></extra>",
+        customdata=error,
+        hovertemplate=_xy_hover() + "error = %{customdata:.4f}<extra></extra>",
     )
-    half = bound if bound is not None else float(np.nanmax(np.abs(xy))) if len(xy) else 1.0
-    return go.Figure([dots], layout=_plane_layout(half, ERROR_HEIGHT))
+    if bound is None:
+        bound = float(np.nanmax(np.abs(xy))) if len(xy) else 1.0
+    return go.Figure([dots], layout=_plane_layout(bound, ERROR_HEIGHT))

@@ -22,7 +22,7 @@ from playground.figures.theme import (
 )
 
 DIGIT_HEIGHT = 220
-SALIENCY_HEIGHT = 240
+SALIENCY_ROW_HEIGHT = 190
 CONFUSION_HEIGHT = 420
 FILTERS_HEIGHT = 320
 FEATURE_ROW_HEIGHT = 110
@@ -30,7 +30,7 @@ FIELD_HEIGHT = 400
 
 GREYS = [[0.0, NEUTRAL], [1.0, "#000000"]]  # ink on paper, like the digits are drawn
 SEQUENTIAL = [[0.0, NEUTRAL], [1.0, POSITIVE]]  # counts and non-negative values
-OVERLAY_OPACITY = 0.7  # saliency over the digit: the strokes stay visible beneath
+INK_OVERLAY = [[0.0, "rgba(0,0,0,0)"], [1.0, "rgba(0,0,0,0.4)"]]  # strokes over a saliency map
 MAX_ARROWS = 400  # 3 points per arrow keeps the SVG scatter near 1 k points
 
 
@@ -50,28 +50,32 @@ def saliency_grid(
     *,
     absolute: bool = False,
     show_input: bool = True,
+    max_cols: int = 5,
 ) -> go.Figure:
-    """The image, then one panel per method with its map (H, W) laid over the image.
+    """The image, then one panel per method: its map (H, W) with the image's ink laid over it.
 
     Maps use a zero-centred diverging scale (or |map| on a sequential one when `absolute`);
-    with `shared_scale` every panel has the same zmin/zmax, else each its own.
+    with `shared_scale` every panel has the same zmin/zmax and one colour bar, else its own.
     """
     x_img = np.asarray(x_img, dtype=np.float32)
-    arrays = {
-        k: np.abs(v) if absolute else np.asarray(v, dtype=np.float32) for k, v in maps.items()
-    }
-    titles = (["input"] if show_input else []) + list(arrays)
-    fig = make_subplots(rows=1, cols=len(titles), subplot_titles=titles, horizontal_spacing=0.02)
+    arrays = {k: np.abs(v) if absolute else v for k, v in maps.items()}
+    arrays = {k: np.asarray(v, dtype=np.float32) for k, v in arrays.items()}
+    titles = (["input"] if show_input else []) + [_panel_title(k) for k in arrays]
+    ncols = max(1, min(len(titles), max_cols))
+    nrows = math.ceil(len(titles) / ncols)
+    fig = make_subplots(nrows, ncols, subplot_titles=titles, horizontal_spacing=0.02)
     if show_input:
         fig.add_trace(_digit_trace(x_img), row=1, col=1)
     shared = max((_extent(a) for a in arrays.values()), default=1.0)
-    for col, (name, a) in enumerate(arrays.items(), start=1 + show_input):
+    for i, (name, a) in enumerate(arrays.items(), start=int(show_input)):
         m = shared if shared_scale else _extent(a)
-        bar = shared_scale and col == len(titles)  # one colour bar, and only when it is shared
-        trace = _map_trace(a.astype(np.float32), name, m, absolute, bar, opacity=OVERLAY_OPACITY)
-        fig.add_trace(_digit_trace(x_img), row=1, col=col)
-        fig.add_trace(trace, row=1, col=col)
-    fig.update_layout(base_layout(SALIENCY_HEIGHT, margin={"l": 10, "r": 10, "t": 30, "b": 10}))
+        bar = shared_scale and i == len(titles) - 1  # one colour bar, and only when shared
+        row, col = divmod(i, ncols)
+        fig.add_trace(_map_trace(a, name, m, absolute, bar), row=row + 1, col=col + 1)
+        fig.add_trace(_digit_trace(x_img, ink=True), row=row + 1, col=col + 1)
+    height = SALIENCY_ROW_HEIGHT * nrows + 20
+    fig.update_layout(base_layout(height, margin={"l": 10, "r": 10, "t": 40, "b": 10}))
+    fig.update_annotations(font={"size": 11})
     _image_axes(fig)
     return fig
 
@@ -119,17 +123,7 @@ def filters_figure(filters: np.ndarray) -> go.Figure:
         tiles, ncols = filters.reshape(n_out * n_in, k, k), n_in
         labels = [f"filter {o}, input channel {i}" for o in range(n_out) for i in range(n_in)]
     z, text = _mosaic(tiles, ncols), _mosaic_labels(labels, tiles.shape[1:], ncols)
-    m = _extent(filters)
-    trace = go.Heatmap(
-        z=z,
-        text=text,
-        colorscale=DIVERGING,
-        zmin=-m,
-        zmax=m,
-        colorbar={"thickness": 10},
-        hovertemplate="%{text}<br>weight %{z:.3f}<extra></extra>",
-    )
-    fig = go.Figure(trace)
+    fig = go.Figure(_map_trace(z, "weight", _extent(filters), False, True, text))
     fig.update_layout(base_layout(FILTERS_HEIGHT))
     _image_axes(fig)
     return fig
@@ -189,7 +183,7 @@ def gradient_field(
     """Input gradients (len(ys), len(xs)) as arrows over an optional heatmap (len(ys), len(xs)).
 
     The longest arrow spans 0.9 grid spacings (every arrow does when `normalize`); the grid is
-    thinned to at most MAX_ARROWS arrows. Arrows are one SVG scatter of segments split by None.
+    thinned to at most MAX_ARROWS arrows, drawn as one SVG scatter of segments.
     """
     xs, ys = np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64)
     fig = go.Figure()
@@ -214,42 +208,32 @@ def _extent(a: np.ndarray) -> float:
     return m if m > 0 else 1.0
 
 
-def _digit_trace(img: np.ndarray, zmax: float | None = None) -> go.Heatmap:
+def _digit_trace(img: np.ndarray, zmax: float | None = None, *, ink: bool = False) -> go.Heatmap:
+    """The image in grey, or (ink) as translucent strokes whose hover passes to the map below."""
     top = zmax if zmax is not None else max(float(np.max(img)), 1e-6)
-    return go.Heatmap(
-        z=img,
-        colorscale=GREYS,
-        zmin=0.0,
-        zmax=top,
-        showscale=False,
-        hovertemplate="row %{y}, col %{x}: %{z:.2f}<extra></extra>",
-    )
+    template = "row %{y}, col %{x}: %{z:.2f}<extra></extra>"
+    hover = {"hoverinfo": "skip"} if ink else {"hovertemplate": template}
+    colors = INK_OVERLAY if ink else GREYS
+    return go.Heatmap(z=img, colorscale=colors, zmin=0.0, zmax=top, showscale=False, **hover)
+
+
+def _panel_title(name: str) -> str:
+    """'integrated_gradients' -> 'integrated<br>gradients': long titles on two lines."""
+    words = name.replace("_", " ").split(" ")
+    if len(name) <= 12 or len(words) == 1:
+        return " ".join(words)
+    cut = min(range(1, len(words)), key=lambda k: abs(len(" ".join(words[:k])) - len(name) / 2))
+    return " ".join(words[:cut]) + "<br>" + " ".join(words[cut:])
 
 
 def _map_trace(
-    z: np.ndarray,
-    name: str,
-    m: float,
-    sequential: bool,
-    showscale: bool,
-    text: Any = None,
-    opacity: float = 1.0,
+    z: np.ndarray, name: str, m: float, sequential: bool, showscale: bool, text: Any = None
 ) -> go.Heatmap:
     """A map on a zero-centred diverging scale [-m, m], or a sequential one [0, m]."""
-    scale = (SEQUENTIAL, 0.0) if sequential else (DIVERGING, -m)
+    colors, low = (SEQUENTIAL, 0.0) if sequential else (DIVERGING, -m)
     hover = ("%{text}<br>" if text is not None else "") + f"{name}: %{{z:.3g}}<extra></extra>"
-    return go.Heatmap(
-        z=z,
-        zmax=m,
-        text=text,
-        opacity=opacity,
-        showscale=showscale,
-        colorbar={"thickness": 10},
-        hovertemplate=hover,
-        name=name,
-        colorscale=scale[0],
-        zmin=scale[1],
-    )
+    style = {"colorscale": colors, "zmin": low, "zmax": m, "colorbar": {"thickness": 10}}
+    return go.Heatmap(z=z, text=text, name=name, showscale=showscale, hovertemplate=hover, **style)
 
 
 def _mosaic(tiles: np.ndarray, ncols: int) -> np.ndarray:
@@ -273,8 +257,9 @@ def _mosaic_labels(labels: list[str], tile_shape: tuple[int, ...], ncols: int) -
 
 def _image_axes(fig: go.Figure) -> None:
     """Square pixels, row 0 at the top, no ticks, on every subplot."""
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
-    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed")
+    bare = {"showticklabels": False, "ticks": "", "showgrid": False, "zeroline": False}
+    fig.update_xaxes(bare, constrain="domain")
+    fig.update_yaxes(bare, autorange="reversed")
     for axis in fig.select_yaxes():
         axis.scaleanchor = axis.anchor or "x"
 
@@ -300,7 +285,7 @@ def _base_heatmap(
 
 
 def _arrows(xs: np.ndarray, ys: np.ndarray, u: np.ndarray, v: np.ndarray, unit: bool) -> go.Scatter:
-    """Segments tail -> tip, None-separated, with an arrow-head marker on each tip."""
+    """Segments tail -> tip with an arrow-head marker on each tip, in one scatter."""
     spacing = min(_spacing(xs), _spacing(ys))
     length = np.hypot(u, v)  # (Ry, Rx)
     if unit:
@@ -310,12 +295,13 @@ def _arrows(xs: np.ndarray, ys: np.ndarray, u: np.ndarray, v: np.ndarray, unit: 
     grid_x, grid_y = np.meshgrid(xs, ys)
     tips_x, tips_y = grid_x + scale * u, grid_y + scale * v
     n = grid_x.size
-    px = np.stack([grid_x.ravel(), tips_x.ravel(), np.full(n, np.nan)], 1).ravel()  # (3n,)
+    # tail, tip, NaN per arrow (3n,): NaN breaks the line, and typed arrays keep the JSON small
+    px = np.stack([grid_x.ravel(), tips_x.ravel(), np.full(n, np.nan)], 1).ravel()
     py = np.stack([grid_y.ravel(), tips_y.ravel(), np.full(n, np.nan)], 1).ravel()
     sizes = np.tile([0.0, 7.0, 0.0], n)
     return go.Scatter(
-        x=_with_none(px),
-        y=_with_none(py),
+        x=px.astype(np.float32),
+        y=py.astype(np.float32),
         mode="lines+markers",
         hoverinfo="skip",
         line={"color": INK, "width": 1.2},
@@ -326,7 +312,3 @@ def _arrows(xs: np.ndarray, ys: np.ndarray, u: np.ndarray, v: np.ndarray, unit: 
 
 def _spacing(v: np.ndarray) -> float:
     return float(np.min(np.abs(np.diff(v)))) if len(v) > 1 else 1.0
-
-
-def _with_none(a: np.ndarray) -> list[float | None]:
-    return [None if np.isnan(t) else float(t) for t in a]

@@ -126,14 +126,15 @@ def _links(
         text += [f"{names[k][j]} -> {names[k + 1][i]}" for i, j in zip(dst, src)]
     x0, y0, x1, y1, w = (np.concatenate(a) if a else np.empty(0) for a in (x0, y0, x1, y1, w))
     limit = float(np.nanmax(np.abs(w))) if w.size and np.isfinite(w).any() else 1.0
-    bucket = np.clip((np.abs(w) / (limit or 1.0) * WIDTH_BUCKETS).astype(int), 0, WIDTH_BUCKETS - 1)
+    scaled = np.nan_to_num(np.abs(w) / (limit or 1.0)) * WIDTH_BUCKETS  # NaN: thinnest
+    bucket = np.clip(scaled.astype(int), 0, WIDTH_BUCKETS - 1)
     traces = []
     for b in range(WIDTH_BUCKETS):
         for positive, color in ((True, POSITIVE), (False, NEGATIVE)):
             keep = (bucket == b) & ((w >= 0) == positive)
             if keep.any():
                 traces.append(_link_trace(x0[keep], y0[keep], x1[keep], y1[keep], b, color))
-    hover = [f"w = {v} ({t})" for v, t in zip(w.astype(np.float32).tolist(), text)]
+    hover = [f"w = {v!s} ({t})" for v, t in zip(w, text)]  # str: shortest exact float32
     traces.append(_link_hover((x0 + x1) / 2, (y0 + y1) / 2, w, hover))
     return traces
 
@@ -141,14 +142,13 @@ def _links(
 def _link_trace(
     x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray, bucket: int, color: str
 ) -> dict[str, Any]:
-    """One line trace for many links: segments separated by None."""
-    xs = np.empty((len(x0), 3), dtype=object)  # (M, 3) start, end, None
-    ys = np.empty((len(x0), 3), dtype=object)
-    xs[:, 0], xs[:, 1], ys[:, 0], ys[:, 1] = x0, x1, y0, y1
+    """One line trace for many links, segments separated by NaN (a gap, like None, but a
+    float32 array: plotly deep-copies a list of None item by item, ~5x slower here)."""
+    gap = np.full(len(x0), np.nan)
     return {
         "type": "scatter",
-        "x": xs.ravel().tolist(),
-        "y": ys.ravel().tolist(),
+        "x": np.stack([x0, x1, gap], axis=1).astype(np.float32).ravel(),  # (3M,) start, end, gap
+        "y": np.stack([y0, y1, gap], axis=1).astype(np.float32).ravel(),
         "mode": "lines",
         "name": "links",
         "line": {"color": color, "width": 0.5 + 0.9 * bucket},
@@ -182,7 +182,7 @@ def _neurons(
     ids = [[c, i] for c, col in enumerate(centres) for i in range(len(col))]
     text = [f"{n} (input)" for n in names[0]]
     for col, b in zip(names[1:], biases):
-        text += [f"{n}, bias = {v}" for n, v in zip(col, np.asarray(b, np.float32).tolist())]
+        text += [f"{n}, bias = {v!s}" for n, v in zip(col, np.asarray(b, np.float32))]
     return {
         "type": "scatter",
         "x": xy[:, 0],
@@ -218,7 +218,9 @@ def _bias_markers(centres: list[np.ndarray], biases: list[np.ndarray]) -> dict[s
     }
 
 
-def _labels(centres: list[np.ndarray], feature_names: list[str], counts: list[int]) -> dict:
+def _labels(
+    centres: list[np.ndarray], feature_names: list[str], counts: list[int]
+) -> dict[str, Any]:
     """Feature names left of the inputs and a title above each column, as one text trace."""
     top = (max(counts) - 1) / 2 * PITCH + 0.5 + HEADER / 2
     titles = ["inputs", *(f"layer {c} ({n})" for c, n in enumerate(counts[1:-1], 1)), "output"]
@@ -243,32 +245,37 @@ def _layout(counts: list[int], selected: tuple[int, int] | None, height: int) ->
     """Hidden axes with equal scaling, one shared colour axis, the selection outline."""
     half = (max(counts) - 1) / 2 * PITCH + 0.5
     hidden = {"visible": False, "fixedrange": True}
-    shapes = []
-    if (
-        selected is not None
-        and 0 <= selected[0] < len(counts)
-        and 0 <= selected[1] < counts[selected[0]]
-    ):
-        cx = selected[0] * COLUMN_GAP
-        cy = ((counts[selected[0]] - 1) / 2 - selected[1]) * PITCH
-        shapes.append(
-            {
-                "type": "rect",
-                "x0": cx - 0.58,
-                "x1": cx + 0.58,
-                "y0": cy - 0.58,
-                "y1": cy + 0.58,
-                "line": {"color": INK, "width": 2.5},
-            }
-        )
     return base_layout(
         height,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
         xaxis={**hidden, "range": [-1.9, (len(counts) - 1) * COLUMN_GAP + 0.8]},
         yaxis={**hidden, "range": [-half - 0.2, half + HEADER], "scaleanchor": "x"},
         coloraxis={"colorscale": DIVERGING, "cmin": -1.0, "cmax": 1.0, "showscale": False},
-        shapes=shapes,
+        shapes=_selection(counts, selected),
         showlegend=False,
         hovermode="closest",
         hoverdistance=12,
+        template={"layout": {}},  # unvalidated figure: the dict form, not the name "none"
     )
+
+
+def _selection(counts: list[int], selected: tuple[int, int] | None) -> list[dict[str, Any]]:
+    """A rectangle around the selected neuron's thumbnail (none if out of range)."""
+    if selected is None:
+        return []
+    col, row = selected
+    if not (0 <= col < len(counts) and 0 <= row < counts[col]):
+        return []
+    cx, cy = col * COLUMN_GAP, ((counts[col] - 1) / 2 - row) * PITCH
+    edge = 0.58
+    line = {"color": INK, "width": 2.5}
+    return [
+        {
+            "type": "rect",
+            "x0": cx - edge,
+            "x1": cx + edge,
+            "y0": cy - edge,
+            "y1": cy + edge,
+            "line": line,
+        }
+    ]

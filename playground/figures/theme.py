@@ -58,6 +58,7 @@ def base_layout(height: int, **kw: Any) -> dict[str, Any]:
         "font": FONT,
         "uirevision": UIREVISION,
         "hoverlabel": {"font": {"size": 11}},
+        "template": "none",  # colours are explicit; the default template is 6.5 KB of JSON
     }
     layout.update(kw)
     return layout
