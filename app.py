@@ -13,6 +13,7 @@ _PAGES = [
     ("pages/backprop.py", "Backprop", ":material/calculate:", False),
     ("pages/images.py", "Images & saliency", ":material/image:", False),
     ("pages/compare.py", "Compare", ":material/compare:", False),
+    ("pages/server.py", "Server status", ":material/dns:", False),
 ]
 pages = [
     st.Page(path, title=title, icon=icon, default=default)

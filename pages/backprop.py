@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -21,52 +20,45 @@ PHASES = {"forward": "① Forward", "loss": "① Forward: loss", "backward": "�
 PHASES["update"] = "③ Update"
 
 
-@dataclass
-class BackpropState:
-    """This page's state in a tab: the loaded spec, the step cursor and the last loss curve."""
-
-    base: dict = field(default_factory=lambda: copy.deepcopy(bp.PRESETS[FIRST]))
-    version: int = 0  # bumped on every load, so the editors (keyed by it) start afresh
-    cursor: int = 0
-    curve: tuple[str, list[float]] | None = None  # (spec JSON, losses) of the last run
-    error: str = ""
+State = dict[str, Any]  # a plain dict: a class defined here would be a new class every rerun
 
 
-def _state() -> BackpropState:
-    pages = get_session().pages
-    if not isinstance(pages.get("backprop"), BackpropState):
-        pages["backprop"] = BackpropState()
-    return pages["backprop"]
+def _state() -> State:
+    """This tab's page state: the loaded spec, the step cursor and the last loss curve."""
+    state = get_session().pages.setdefault("backprop", {})
+    if "base" not in state:
+        _load(state, bp.PRESETS[FIRST])
+    return state
 
 
-def _load(state: BackpropState, spec: dict) -> None:
-    state.base, state.cursor, state.curve, state.error = copy.deepcopy(spec), 0, None, ""
-    state.version += 1
+def _load(state: State, spec: dict) -> None:
+    state.update(base=copy.deepcopy(spec), cursor=0, curve=None, error="")
+    state["version"] = state.get("version", 0) + 1  # new editor keys: they start from `base`
 
 
-def _pick_preset(state: BackpropState) -> None:
+def _pick_preset(state: State) -> None:
     _load(state, bp.PRESETS[st.session_state["bp_preset"]])
 
 
-def _randomise(state: BackpropState) -> None:
+def _randomise(state: State) -> None:
     ss = st.session_state
     try:
         sizes = [int(s) for s in ss["bp_sizes"].replace(" ", "").split(",")]
         _load(state, bp.random_spec(sizes, ss["bp_act"], ss["bp_seed"], loss=ss["bp_loss"]))
         ss["bp_seed"] += 1  # the next click draws another network
     except (ValueError, bp.SpecError) as e:
-        state.error = f"Randomise: {e}"
+        state["error"] = f"Randomise: {e}"
 
 
-def _move(state: BackpropState, to: int, n_steps: int) -> None:
-    state.cursor = min(max(to, 0), n_steps - 1)
+def _move(state: State, to: int, n_steps: int) -> None:
+    state["cursor"] = min(max(to, 0), n_steps - 1)
 
 
-def _run(state: BackpropState, spec: dict) -> None:
-    state.curve = (json.dumps(spec), bp.run_steps(spec, int(st.session_state["bp_steps"])))
+def _run(state: State, spec: dict) -> None:
+    state["curve"] = (json.dumps(spec), bp.run_steps(spec, int(st.session_state["bp_steps"])))
 
 
-def _continue(state: BackpropState, spec: dict, trace: dict) -> None:
+def _continue(state: State, spec: dict, trace: dict) -> None:
     nxt = copy.deepcopy(spec)
     for ly, done in zip(nxt["layers"], trace["layers"]):
         ly["weights"], ly["bias"] = done["new_weights"], done["new_bias"]
@@ -83,9 +75,9 @@ def _edit_vector(col: Any, name: str, values: list, key: str) -> list:
     return df.iloc[0].tolist()
 
 
-def _edited_spec(state: BackpropState) -> dict:
+def _edited_spec(state: State) -> dict:
     """The loaded spec with whatever the user typed into the editors."""
-    spec, v = copy.deepcopy(state.base), state.version
+    spec, v = copy.deepcopy(state["base"]), state["version"]
     with st.expander("Edit inputs, targets, weights and learning rate"):
         left, mid, right = st.columns(3)
         spec["input"] = _edit_vector(left, "x", spec["input"], f"bp_x_{v}")
@@ -132,7 +124,7 @@ if request is not None:  # "explain one step" from the Playground page
         bp.parse_spec(request)
         _load(state, request)
     except bp.SpecError as e:
-        state.error = f"Could not open the network sent by the Playground: {e}"
+        state["error"] = f"Could not open the network sent by the Playground: {e}"
 
 st.title("Backprop, one step at a time")
 st.caption("Forward, backward and update of a tiny network: every number, checked by autograd.")
@@ -146,11 +138,12 @@ with top[1].expander("Randomise a network"):
     b.selectbox("activation", bp.ACTIVATIONS[:4], key="bp_act", help="Hidden layers' activation.")
     c.selectbox("loss", bp.LOSSES, key="bp_loss", help="cross_entropy puts softmax on the "
                 "output, bce sigmoid.")  # fmt: skip
-    d.number_input("seed", 0, 10**6, 0, key="bp_seed", help="Same seed, same network.")
+    st.session_state.setdefault("bp_seed", 0)  # no widget default: _randomise bumps it
+    d.number_input("seed", 0, 10**6, key="bp_seed", help="Same seed, same network.")
     st.button("🎲 Randomise", key="bp_random", on_click=_randomise, args=(state,),
               help="Draw new weights, input and target.")  # fmt: skip
-if state.error:
-    st.error(state.error)
+if state["error"]:
+    st.error(state["error"])
 
 spec = _edited_spec(state)
 try:
@@ -159,26 +152,27 @@ except bp.SpecError as e:
     st.error(f"This network cannot be traced: {e}")
     st.stop()
 steps = bg.step_list(trace)
-_move(state, state.cursor, len(steps))
-at = steps[state.cursor]
+_move(state, state["cursor"], len(steps))
+cursor = state["cursor"]
+at = steps[cursor]
 
 bar = st.columns([1, 1, 1, 2, 5])
 for col, (key, label, action, args, help_text) in zip(bar, [
-    ("bp_prev", "◀ Prev", _move, (state, state.cursor - 1, len(steps)), "One step back."),
-    ("bp_next", "Next ▶", _move, (state, state.cursor + 1, len(steps)), "The next neuron."),
+    ("bp_prev", "◀ Prev", _move, (state, cursor - 1, len(steps)), "One step back."),
+    ("bp_next", "Next ▶", _move, (state, cursor + 1, len(steps)), "The next neuron."),
     ("bp_reset", "⟲ Reset", _move, (state, 0, len(steps)), "Back to the first forward step."),
     ("bp_apply", "Continue from new weights", _continue, (state, spec, trace),
      "Load the updated weights and start the next step."),
 ]):  # fmt: skip
     col.button(label, key=key, on_click=action, args=args, help=help_text)
 where = "E" if at[0] == "loss" else bg.neuron_name(trace, at[1], at[2])
-progress = f"{PHASES[at[0]]} · {where} · step {state.cursor + 1} of {len(steps)}"
-bar[4].progress((state.cursor + 1) / len(steps), text=progress)
+progress = f"{PHASES[at[0]]} · {where} · step {state['cursor'] + 1} of {len(steps)}"
+bar[4].progress((cursor + 1) / len(steps), text=progress)
 st.caption(bg.step_caption(trace, at))
 
 n_weights = sum(len(ly["weights"]) * len(ly["weights"][0]) for ly in trace["layers"])
-st.graphviz_chart(bg.graph_dot(trace, state.cursor, weight_nodes=n_weights <= WEIGHT_NODES_UP_TO))
-_numbers(trace, at, state.cursor)
+st.graphviz_chart(bg.graph_dot(trace, cursor, weight_nodes=n_weights <= WEIGHT_NODES_UP_TO))
+_numbers(trace, at, cursor)
 
 st.subheader("The chain rule for one weight")
 params = [(k, j, i) for k, ly in enumerate(trace["layers"]) for j, row in enumerate(ly["weights"])
@@ -201,5 +195,5 @@ st.number_input("steps", 1, MAX_RUN_STEPS, 100, key="bp_steps",
                 help="How many SGD steps to run on this one example.")  # fmt: skip
 st.button("Run N steps", key="bp_run", on_click=_run, args=(state, spec),
           help="Train on this one example and plot its loss.")  # fmt: skip
-if state.curve and state.curve[0] == json.dumps(spec):
-    st.plotly_chart(bg.loss_steps_figure(state.curve[1]), key="bp_curve")
+if state["curve"] and state["curve"][0] == json.dumps(spec):
+    st.plotly_chart(bg.loss_steps_figure(state["curve"][1]), key="bp_curve")

@@ -152,9 +152,8 @@ def parse_spec(d: dict) -> Spec:
     if loss not in LOSSES:
         raise SpecError(f"loss: unknown {loss!r}, expected one of {', '.join(LOSSES)}")
     if loss in _OUTPUT_NEEDS and last != _OUTPUT_NEEDS[loss]:
-        raise SpecError(
-            f"loss: {loss} needs activation {_OUTPUT_NEEDS[loss]!r} on the output layer, got {last!r}"
-        )
+        need = _OUTPUT_NEEDS[loss]
+        raise SpecError(f"loss: {loss} needs activation {need!r} on the output layer, got {last!r}")
     if loss in _OUTPUT_NEEDS and not np.all((target >= 0) & (target <= 1)):
         raise SpecError(f"target: {loss} needs targets in [0, 1], got {target.tolist()}")
     lr = _number("lr", d["lr"])
@@ -335,10 +334,8 @@ def _chain(g: dict[str, np.ndarray], softmax: bool) -> tuple[list, list]:
         neuron = [[d] for d in g["delta"]]
     else:
         neuron = [[a, b] for a, b in zip(de, dodn)]
-    weights = [[f + [x] for x in g["input"]] for f in neuron]
-    return [[[float(v) for v in fs] for fs in row] for row in weights], [
-        [float(v) for v in f] + [1.0] for f in neuron
-    ]
+    weights = [[[float(v) for v in (*f, x)] for x in g["input"]] for f in neuron]
+    return weights, [[float(v) for v in (*f, 1.0)] for f in neuron]
 
 
 def _layer_trace(spec: Spec, k: int, fwd: tuple, g: dict, new: tuple) -> dict[str, Any]:

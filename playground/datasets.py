@@ -36,7 +36,7 @@ Labelled = tuple[Points, np.ndarray]  # points and their labels (N,): int64 clas
 Generator2D = Callable[[Rng, int, float, int], Labelled]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # tensors have no single truth value: compare by identity
 class Dataset:
     """A train/test split as tensors, plus the raw 2-D points for plotting."""
 

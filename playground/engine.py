@@ -164,7 +164,7 @@ def forward_with_activations(
 
 def histogram(values: torch.Tensor, bins: int = HIST_BINS) -> tuple[np.ndarray, np.ndarray]:
     """(counts (bins,), edges (bins+1,)) of all values, as float32 NumPy copies."""
-    v = values.detach().float().cpu().reshape(-1).numpy()
+    v = values.detach().double().cpu().reshape(-1).numpy()  # float64: huge ranges still bin
     lo, hi = (float(v.min()), float(v.max())) if v.size else (0.0, 0.0)
     if not (math.isfinite(lo) and math.isfinite(hi)):
         v, lo, hi = v[np.isfinite(v)], -1.0, 1.0

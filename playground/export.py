@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
 import ast
 import inspect
+import json
 import math
 import string
+import time
 import warnings
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import torch
 from torch import nn
@@ -16,6 +20,7 @@ from torch import nn
 from playground import datasets
 from playground import model as model_module
 from playground.config import (
+    ConfigError,
     DatasetName,
     Device,
     Init,
@@ -24,6 +29,15 @@ from playground.config import (
     RunConfig,
     Schedule,
     Task,
+    with_value,
+)
+from playground.experiment import (
+    Experiment,
+    check_state_dict,
+    experiment_from_trainer,
+    load_experiment,
+    load_run,
+    save_experiment,
 )
 from playground.expressions import parse_expression
 from playground.model import SeededDropout, build_model, output_head, trainable_layers
@@ -85,7 +99,8 @@ def expression_code(text: str) -> str:
     parse_expression(text)
     tree = ast.parse(text.strip().replace("^", "**"), mode="eval")
     code = _node_code(tree.body)
-    return code[1:-1] if isinstance(tree.body, ast.BinOp) else code
+    outer = isinstance(tree.body, ast.BinOp) and not isinstance(tree.body.op, ast.Pow)
+    return code[1:-1] if outer else code  # no parentheses around the whole expression
 
 
 def _node_code(node: ast.AST) -> str:
@@ -148,8 +163,9 @@ def extract_source(module: ModuleType, names: list[str]) -> str:
 _SCRIPT = string.Template('''\
 """$title, as a standalone PyTorch script.
 
-Exported from the Neural Network Playground. It rebuilds the app's data, network and training loop with the same seeds, so on a CPU it
-retraces the app's run number for number. It needs only $needs and the standard library:
+Exported from the Neural Network Playground. It rebuilds the app's data, network and
+training loop with the same seeds, so on a CPU it retraces the app's run step for step.
+It needs only $needs and the standard library:
 
     python this_script.py [--steps N]
 
@@ -235,7 +251,7 @@ def train_step(
     if GRAD_CLIP:
         nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)
     optimizer.step()
-    return float(loss)
+    return loss.item()
 
 
 def evaluate(model: nn.Module, X: torch.Tensor, t: torch.Tensor, y: torch.Tensor) -> dict:
@@ -254,7 +270,7 @@ def train(model: nn.Module, data: tuple[torch.Tensor, ...], steps: int) -> None:
     X_train, t_train, _, X_test, t_test, y_test = data
     optimizer = make_optimizer(model)
     # What L1/L2 apply to: the weights of the trainable layers, not their biases.
-    weights = [$weights]
+    weights = [model[i].weight for i in $weights]
     order = torch.Generator().manual_seed(SEED)  # the batch order's own random stream
     n = pos = X_train.shape[0]
     report_every = max(steps // 10, 1)
@@ -348,7 +364,7 @@ def generate_script(cfg: RunConfig) -> str:
         "predicted": _predicted_code(head.units) if classification else "",
         "acc_doc": " and accuracy" if classification else "",
         "accuracy": _ACCURACY if classification else "",
-        "weights": ", ".join(f"model[{i}].weight" for i, _, _ in layers),
+        "weights": repr(tuple(i for i, _, _ in layers)),
         **_targets_code(cfg, head.units),
         **_optimizer_code(cfg),
         **_schedule_code(cfg),
@@ -426,11 +442,10 @@ def _features_code(cfg: RunConfig) -> str:
     columns = [f"        {_FEATURE_CODE[f]},  # {f}" for f in d.features]
     for text in d.custom_features:
         columns.append(f"        {expression_code(text)},  # custom: {_one_line(text)}")
-    names = ", ".join([*d.features, *(_one_line(c) for c in d.custom_features)])
     return "\n".join(
         [
             "def feature_matrix(points: np.ndarray) -> np.ndarray:",
-            f'    """(N, 2) float32 points -> (N, F) float32 features: {names}."""',
+            '    """(N, 2) float32 points -> (N, F) float32 input features, one per column."""',
             "    x1, x2 = points[:, 0].astype(np.float64), points[:, 1].astype(np.float64)",
             "    columns = [",
             *columns,
@@ -592,3 +607,110 @@ def export_onnx(model: nn.Module, input_shape: tuple[int, ...], path: str | Path
             )
     finally:
         model.train(was_training)
+
+
+# --- the `export` command -------------------------------------------------------------------------
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `export` to the command line."""
+    p = sub.add_parser(
+        "export", help="train or load a run, then write it as code, ONNX, experiment or CSV"
+    )
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--config", help="a RunConfig JSON file (trained first)")
+    src.add_argument("--preset", help="a preset name (trained first)")
+    src.add_argument("--run", metavar="DIR", help="a folder written by `train --out`")
+    src.add_argument("--experiment-in", metavar="FILE", help="an experiment file (.nnpg)")
+    p.add_argument("--steps", type=int, help="train this many steps (from the loaded weights)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--code", metavar="FILE.py", help="a standalone PyTorch training script")
+    p.add_argument("--onnx", metavar="FILE.onnx", help="the trained model as ONNX")
+    p.add_argument("--experiment", metavar="FILE.nnpg", help="config, weights and history")
+    p.add_argument("--history-csv", metavar="FILE.csv", help="the history as CSV")
+    p.set_defaults(func=cmd_export)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Train or load, write the requested files; the last stdout line is a JSON summary."""
+    from playground import headless
+    from playground.__main__ import load_config
+
+    outputs = {k: getattr(args, k) for k in _OUTPUTS if getattr(args, k)}
+    if not outputs:
+        raise ValueError(
+            "export: nothing to write; give --code, --onnx, --experiment or --history-csv"
+        )
+    loaded = None
+    if args.run or args.experiment_in:
+        loaded = load_run(args.run) if args.run else load_experiment(args.experiment_in)
+        cfg = _with_sets(loaded.cfg, args.set)
+    else:
+        cfg = load_config(args.config, args.preset, args.set)
+    if args.steps is not None:
+        cfg = with_value(cfg, "train.max_steps", args.steps)
+    if loaded is None:
+        trainer, result = headless.run(cfg)
+    else:
+        state = check_state_dict(cfg, loaded.state_dict)
+        trainer, result = _continue(cfg, state, args.steps is not None)
+    try:
+        if loaded is not None and args.steps is None:
+            result |= {"status": "loaded", "steps": loaded.step, "epochs": loaded.epoch}
+        files = _write(trainer, outputs, None if args.steps is not None else loaded)
+    finally:
+        trainer.close()
+    print(json.dumps(result | {"files": files}))
+    return 0 if result["status"] in ("done", "loaded") else 1
+
+
+_OUTPUTS = ("code", "onnx", "experiment", "history_csv")
+
+
+def _with_sets(cfg: RunConfig, sets: list[str]) -> RunConfig:
+    """cfg with --set KEY=VALUE overrides, parsed as `train --set` parses them."""
+    for item in sets:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. data.noise=25")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        cfg = with_value(cfg, key.strip(), value)
+    return cfg
+
+
+def _continue(cfg: RunConfig, state: dict[str, torch.Tensor], train: bool) -> tuple:
+    """A trainer on loaded weights; trained to cfg's stop condition when asked."""
+    from playground.headless import FINAL, summary
+    from playground.trainer import Trainer
+
+    trainer = Trainer(cfg, with_probes=False, idle_pause_s=None, initial_state=state)
+    t0 = time.monotonic()
+    snap = trainer.start() if train else trainer.latest()
+    while train and snap.status not in FINAL:
+        time.sleep(0.05)
+        snap = trainer.latest()
+    return trainer, summary(snap, cfg, time.monotonic() - t0)
+
+
+def _write(trainer: Any, outputs: dict[str, str], loaded: Experiment | None) -> dict[str, str]:
+    """Write each requested file; returns kind -> path."""
+    from playground.headless import write_history_csv
+
+    history = loaded.history if loaded else trainer.latest().history
+    for kind, path in outputs.items():
+        if kind == "code":
+            Path(path).write_text(generate_script(trainer.cfg))
+        elif kind == "onnx":
+            export_onnx(trainer.model_copy(), trainer.data.input_shape, path)
+        elif kind == "history_csv":
+            write_history_csv(history, Path(path))
+        elif loaded:
+            save_experiment(
+                path, trainer.cfg, loaded.state_dict, history, loaded.step, loaded.epoch
+            )
+        else:
+            Path(path).write_bytes(experiment_from_trainer(trainer))
+    return {kind: str(path) for kind, path in outputs.items()}

@@ -105,6 +105,7 @@ class Snapshot:
     neuron_grids: tuple[np.ndarray, ...] = ()  # per hidden layer (units, R, R)
     grid_bound: float = 6.0  # the grid spans [-grid_bound, grid_bound]^2
     test_output: np.ndarray | None = None  # (N_test, K) displayed output on the test set
+    probe_error: str = ""  # a probe that failed; the run goes on without it
 
     @property
     def is_active(self) -> bool:

@@ -7,9 +7,11 @@ import dataclasses
 import math
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -34,6 +36,14 @@ LIVE_HPARAMS = frozenset(
     {"lr", "l1", "l2", "batch_size", "steps_per_s", "grad_clip", "max_steps", "max_epochs"}
     | {"target_test_loss", "schedule", "schedule_steps", "schedule_gamma", "min_lr"}
 )
+
+
+_LIVE: weakref.WeakSet[Trainer] = weakref.WeakSet()  # every trainer whose thread may run
+
+
+def live_threads() -> int:
+    """Trainer threads alive in this process (a server-wide view for the status page and tests)."""
+    return sum(1 for t in list(_LIVE) if t.is_alive)
 
 
 def resolve_device(device: Device) -> torch.device:
@@ -82,6 +92,7 @@ class Trainer:
         self._snapshot = self._make_snapshot()
         self._thread = threading.Thread(target=self._run, name="playground-trainer", daemon=True)
         self._thread.start()
+        _LIVE.add(self)
 
     # ---- public commands (any thread) -------------------------------------------------------
 
@@ -211,6 +222,7 @@ class Trainer:
     def _run(self) -> None:
         if self.device.type == "cpu":
             torch.set_num_threads(1)  # tiny networks: per-op overhead, not arithmetic
+        np.seterr(all="ignore")  # this thread only: divergence is detected from the loss
         next_publish = self._clock()
         while True:
             try:
@@ -413,18 +425,11 @@ class Trainer:
             self._rate_mark = (now, self.step_count)
         h = self.history
         extra: dict[str, Any] = {}
-        if with_probes:
-            extra["layers"] = probes.layer_probes(
-                self.model, self.X_probe, self.activations, self._ratios
-            )
-            extra["test_output"] = probes.test_output(
-                self.model, self.X_test, self.head, self.cfg.train.loss, self.data.task
-            )
-            if self.X_grid is not None:
-                extra["grid"], extra["neuron_grids"] = probes.grids(
-                    self.model, self.X_grid, self.resolution, self.head, self.cfg.train.loss,
-                    self.data.task,
-                )  # fmt: skip
+        try:
+            if with_probes:
+                extra = self._probes()
+        except Exception as e:  # noqa: BLE001 - a broken probe must not stop training
+            extra = {"probe_error": f"{type(e).__name__}: {e}"}
         return Snapshot(
             seq=self._done_seq,
             step=self.step_count,
@@ -443,3 +448,19 @@ class Trainer:
             grid_bound=DOMAIN,
             **extra,
         )
+
+    def _probes(self) -> dict[str, Any]:
+        """Per-layer probes, test-set output and (2-D data) grids, computed between steps."""
+        extra: dict[str, Any] = {}
+        extra["layers"] = probes.layer_probes(
+            self.model, self.X_probe, self.activations, self._ratios
+        )
+        extra["test_output"] = probes.test_output(
+            self.model, self.X_test, self.head, self.cfg.train.loss, self.data.task
+        )
+        if self.X_grid is not None:
+            extra["grid"], extra["neuron_grids"] = probes.grids(
+                self.model, self.X_grid, self.resolution, self.head, self.cfg.train.loss,
+                self.data.task,
+            )  # fmt: skip
+        return extra

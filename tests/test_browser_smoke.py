@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
 
 def test_app_shows_product_name(browser: Browser, streamlit_server: str) -> None:
-    """The first page load finishes, names the product in its title or heading, and raises no error."""
+    """The first page load finishes, names the product (title or heading) and shows no error."""
     page = open_app(browser, streamlit_server)
     page.wait_for_function(_NAMED, arg=PRODUCT_NAME)
     assert page.locator("[data-testid='stException']").count() == 0

@@ -1,4 +1,4 @@
-"""Imports point one way: `playground/` never imports Streamlit or the UI; config imports nothing."""
+"""Imports point one way: playground/ never imports Streamlit or the UI; config imports nothing."""
 
 from __future__ import annotations
 

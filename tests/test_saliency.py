@@ -20,6 +20,8 @@ from captum.attr import (
 )
 from torch import nn
 
+from playground.model import build_model, output_head
+from playground.presets import PRESETS
 from playground.saliency import (
     METHODS,
     attribute,
@@ -312,3 +314,14 @@ def test_input_gradient_matches_autograd_point_by_point_and_restores_mode() -> N
             p = torch.tensor([[xv, y]], dtype=torch.float32, requires_grad=True)
             (g,) = torch.autograd.grad(model(features(p))[0, 0], p)
             np.testing.assert_allclose([gx[j, i], gy[j, i]], g[0].numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("preset", ["digits-mlp", "digits-cnn"])
+def test_every_method_runs_on_the_digits_presets_models(preset: str) -> None:
+    cfg = PRESETS[preset][1]
+    model, x = build_model(cfg.model, (1, 8, 8), output_head(cfg, 10), seed=0), _images(2)
+    for method, info in METHODS.items():
+        if info.needs_conv and preset == "digits-mlp":
+            continue
+        out = attribute(model, x, torch.tensor([0, 9]), method, **_options_for(method, x))
+        assert out.shape == x.shape and torch.isfinite(out).all(), method

@@ -50,6 +50,8 @@ def status_line(snap: Snapshot) -> None:
             st.error(snap.message)
         elif snap.message:
             st.info(snap.message)
+        if snap.probe_error:
+            st.warning(f"A view's probe failed (training goes on): {snap.probe_error}")
 
 
 def metrics(snap: Snapshot, classification: bool) -> None:

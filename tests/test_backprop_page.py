@@ -1,0 +1,131 @@
+"""AppTest for pages/backprop.py: it renders, every button works, a Playground request loads."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from playground import backprop as bp
+from ui.state import Session
+
+PAGE = Path(__file__).resolve().parents[1] / "pages" / "backprop.py"
+# Run through a wrapper: AppTest.from_file would put pages/ first on sys.path, where
+# pages/playground.py shadows the playground package (app.py runs pages from the repo root).
+WRAPPER = f"import runpy\nrunpy.run_path({str(PAGE)!r})\n"
+XOR = "XOR 2-2-1 (sigmoid)"
+
+
+def _run(target: object) -> AppTest:
+    """Run an AppTest, or the app of a widget just interacted with; no exception allowed."""
+    at = target.run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture
+def app() -> AppTest:
+    return _run(AppTest.from_string(WRAPPER, default_timeout=60))
+
+
+def _state(at: AppTest) -> dict:
+    return at.session_state["playground_session"].pages["backprop"]
+
+
+def _progress(at: AppTest) -> str:
+    return at.get("progress")[0].proto.text
+
+
+def test_page_renders_everything(app):
+    assert app.title[0].value.startswith("Backprop")
+    assert len(app.get("graphviz_chart")) == 1 and len(app.latex) == 1
+    assert [s.value.endswith("✓") for s in app.success] == [True, True]
+    assert _progress(app).endswith("step 1 of 13")
+    assert all(b.help for b in app.button)
+    assert all(w.help for w in [*app.selectbox, *app.number_input, *app.text_input])
+    keys = [k for k in app.session_state if not k.startswith("bp_")]
+    assert keys == ["playground_session"]
+
+
+def test_prev_next_reset_step_through_and_clamp(app):
+    _run(app.button(key="bp_next").click())
+    assert "step 2 of 13" in _progress(app) and "Forward" in _progress(app)
+    for _ in range(4):
+        _run(app.button(key="bp_next").click())
+    assert "Backward" in _progress(app) and "o1" in _progress(app)
+    _run(app.button(key="bp_prev").click())
+    assert "Forward: loss" in _progress(app)
+    for _ in range(12):
+        _run(app.button(key="bp_next").click())
+    assert _progress(app).startswith("③ Update") and "step 13 of 13" in _progress(app)
+    _run(app.button(key="bp_reset").click())
+    assert "step 1 of 13" in _progress(app)
+    _run(app.button(key="bp_prev").click())
+    assert "step 1 of 13" in _progress(app)
+
+
+def test_preset_switch_loads_the_preset(app):
+    _run(app.button(key="bp_next").click())
+    _run(app.selectbox(key="bp_preset").select(XOR))
+    assert _state(app)["base"] == bp.PRESETS[XOR]
+    assert "step 1 of 10" in _progress(app)
+
+
+def test_randomise_draws_the_asked_network(app):
+    app.text_input(key="bp_sizes").input("3,4,2")
+    app.selectbox(key="bp_act").select("tanh")
+    app.selectbox(key="bp_loss").select("cross_entropy")
+    _run(app.button(key="bp_random").click())
+    assert _state(app)["base"] == bp.random_spec([3, 4, 2], "tanh", 0, loss="cross_entropy")
+    assert "step 1 of 19" in _progress(app) and app.number_input(key="bp_seed").value == 1
+    _run(app.button(key="bp_random").click())
+    assert _state(app)["base"] == bp.random_spec([3, 4, 2], "tanh", 1, loss="cross_entropy")
+    app.text_input(key="bp_sizes").input("2,x")
+    _run(app.button(key="bp_random").click())
+    assert "Randomise" in app.error[0].value
+
+
+def test_run_steps_plots_the_loss(app):
+    app.number_input(key="bp_steps").set_value(20)
+    _run(app.button(key="bp_run").click())
+    losses = _state(app)["curve"][1]
+    assert losses == bp.run_steps(bp.PRESETS[next(iter(bp.PRESETS))], 20)
+    assert len(app.get("plotly_chart")) == 1
+
+
+def test_continue_takes_the_updated_weights(app):
+    trace = bp.trace(_state(app)["base"])
+    _run(app.button(key="bp_apply").click())
+    base = _state(app)["base"]
+    assert [ly["weights"] for ly in base["layers"]] == [ly["new_weights"] for ly in trace["layers"]]
+    assert bp.trace(base)["loss"] == trace["loss_after"]
+
+
+def test_weight_choice_writes_its_chain_rule(app):
+    box = app.selectbox(key="bp_weight")
+    bias = next(p for p in box.options if p.startswith("b "))
+    _run(box.select(bias))
+    assert "biases frozen" in app.latex[0].value
+
+
+def _with_request(request: object) -> AppTest:
+    at = AppTest.from_string(WRAPPER, default_timeout=60)
+    at.session_state["playground_session"] = Session(pages={"backprop_request": request})
+    return _run(at)
+
+
+def test_a_playground_request_is_loaded_once():
+    spec = bp.random_spec([2, 3, 3], "relu", 5, loss="cross_entropy")
+    at = _with_request(copy.deepcopy(spec))
+    session = at.session_state["playground_session"]
+    assert session.pages["backprop"]["base"] == spec and "backprop_request" not in session.pages
+    _run(at.selectbox(key="bp_preset").select(XOR))
+    assert _state(at)["base"] == bp.PRESETS[XOR]
+
+
+def test_a_bad_request_is_reported():
+    at = _with_request({"layers": []})
+    assert "Could not open" in at.error[0].value and "missing key" in at.error[0].value
+    assert _state(at)["base"] == bp.PRESETS[next(iter(bp.PRESETS))]

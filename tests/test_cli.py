@@ -1,0 +1,121 @@
+"""Tests for `python -m playground`: presets, the train command's JSON contract, bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from safetensors.torch import load_file
+
+from playground.__main__ import main
+from playground.config import RunConfig, with_value
+from playground.datasets import make_dataset
+from playground.model import build_model, output_head
+from playground.presets import PRESETS, get_preset
+
+REPO = Path(__file__).resolve().parent.parent
+KEYS = {"status", "steps", "epochs", "seconds", "steps_per_s", "train_loss", "test_loss"}
+
+
+def _cli(*args: str, timeout_s: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "playground", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+    )
+
+
+def test_presets_lists_every_preset() -> None:
+    res = _cli("presets")
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.strip().splitlines()
+    assert [line.split(":", 1)[0] for line in lines] == list(PRESETS)
+    assert all(line.split(":", 1)[1].strip() for line in lines)
+
+
+def test_train_prints_one_json_summary_and_writes_files(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    res = _cli(
+        "train", "--preset", "circle", "--steps", "200", "--quiet",
+        "--set", "data.noise=25", "--out", str(out),
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert res.stderr == ""  # --quiet: no progress bar
+    result = json.loads(res.stdout.strip().splitlines()[-1])
+    assert KEYS | {"train_accuracy", "test_accuracy"} <= set(result)
+    assert result["status"] == "done" and result["steps"] == 200
+    assert result["seconds"] > 0 and result["steps_per_s"] > 0
+    assert result["epochs"] >= 1
+    assert 0 <= result["test_accuracy"] <= 1 and result["train_loss"] >= 0
+
+    text = (out / "config.json").read_text()
+    cfg = RunConfig.from_json(text)
+    assert cfg.to_json() + "\n" == text
+    expected = with_value(with_value(get_preset("circle"), "data.noise", 25), "train.max_steps", 200)
+    assert cfg == expected
+
+    with open(out / "history.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    steps = [int(r["step"]) for r in rows]
+    assert steps[0] == 0 and steps[-1] == 200 and steps == sorted(steps)
+    assert float(rows[-1]["test_loss"]) == pytest.approx(result["test_loss"], rel=1e-6)
+
+    state = load_file(str(out / "model.safetensors"))
+    data = make_dataset(cfg.data)
+    model = build_model(cfg.model, data.input_shape, output_head(cfg, data.n_classes), 0)
+    model.load_state_dict(state)  # strict: same keys and shapes
+    assert set(state) == set(model.state_dict())
+
+
+def test_progress_goes_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["train", "--preset", "reg-plane", "--steps", "30"])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "step" in captured.err
+    result = json.loads(captured.out.strip().splitlines()[-1])
+    assert KEYS <= set(result) and "test_accuracy" not in result  # regression
+    assert result["steps"] == 30
+
+
+def test_config_file_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "cfg.json"
+    path.write_text(with_value(get_preset("gauss"), "train.max_steps", 25).to_json())
+    assert main(["train", "--config", str(path), "--quiet"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["steps"] == 25
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["train", "--preset", "nope"], "unknown preset 'nope'"),
+        (["train", "--set", "data.nois=25"], "data.nois"),
+        (["train", "--set", "train.lr=-1"], "train.lr"),
+        (["train", "--set", "data.n_samples=abc"], "data.n_samples"),
+        (["train", "--set", "x"], "KEY=VALUE"),
+        (["train", "--config", "MALFORMED"], "not valid JSON"),
+        (["train", "--config", "/no/such/file.json"], "cannot read"),
+        (["train", "--steps", "-3"], "train.max_steps"),
+        (["train", "--steps", "0"], "no stop condition"),
+        (["train", "--bogus"], "unrecognized arguments"),
+        ([], "required"),
+    ],
+)
+def test_bad_input_is_one_line_without_traceback(
+    args: list[str], says: str, tmp_path: Path
+) -> None:
+    if "MALFORMED" in args:
+        bad = tmp_path / "bad.json"
+        bad.write_text('{"train": {"lr": 0.1,}')
+        args = [str(bad) if a == "MALFORMED" else a for a in args]
+    res = _cli(*args)
+    assert res.returncode != 0
+    assert "Traceback" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert says in res.stderr
+    assert res.stdout == ""
