@@ -100,10 +100,11 @@ def _edited_spec(state: State) -> dict:
 
 
 def _highlight(df: pd.DataFrame, mark: str | None) -> object:
-    """Rows named `mark` or starting with `mark` + "←" painted; unreached values shown as ·."""
+    """Rows named `mark` or starting with `mark` + "←" painted; values not reached yet are ·."""
     hit = [mark is not None and (r == mark or r.startswith(f"{mark}←")) for r in df.index]
     paint = [f"background-color: {bg.CURRENT}" if h else "" for h in hit]
-    return df.style.apply(lambda _: paint, axis=0).format("{:.6g}", na_rep="·")
+    shown = df.map(lambda v: "·" if v is None else f"{v:.6g}")  # None would read "None"
+    return shown.style.apply(lambda _: paint, axis=0)
 
 
 def _numbers(trace: dict, at: bg.Step, cursor: int) -> None:
@@ -156,12 +157,12 @@ _move(state, state["cursor"], len(steps))
 cursor = state["cursor"]
 at = steps[cursor]
 
-bar = st.columns([1, 1, 1, 2, 5])
+bar = st.columns([1, 1, 1, 1.3, 3])
 for col, (key, label, action, args, help_text) in zip(bar, [
     ("bp_prev", "◀ Prev", _move, (state, cursor - 1, len(steps)), "One step back."),
     ("bp_next", "Next ▶", _move, (state, cursor + 1, len(steps)), "The next neuron."),
     ("bp_reset", "⟲ Reset", _move, (state, 0, len(steps)), "Back to the first forward step."),
-    ("bp_apply", "Continue from new weights", _continue, (state, spec, trace),
+    ("bp_apply", "Apply update", _continue, (state, spec, trace),
      "Load the updated weights and start the next step."),
 ]):  # fmt: skip
     col.button(label, key=key, on_click=action, args=args, help=help_text)

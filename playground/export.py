@@ -499,9 +499,11 @@ def _layers_code(net: nn.Sequential) -> str:
     names = dict(zip((i for i, _, _ in trainable_layers(net)), layer_names(net)))
     lines = []
     for i, m in enumerate(net):
-        code = f"SeededDropout(p={m.p!r}, seed={m.seed})" if isinstance(m, SeededDropout) else None
+        code = f"nn.{m!r}"
+        if isinstance(m, SeededDropout):  # its seed is the one its generator started from
+            code = f"SeededDropout({m.p!r}, seed={m.generator.initial_seed()})"
         note = f"  # [{i}] {names[i]}" if i in names else f"  # [{i}]"
-        lines.append(f"        {code or 'nn.' + repr(m)},{note}")
+        lines.append(f"        {code},{note}")
     return "\n".join(lines)
 
 

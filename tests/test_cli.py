@@ -90,32 +90,48 @@ def test_config_file_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["steps"] == 25
 
 
-@pytest.mark.parametrize(
-    ("args", "says"),
-    [
-        (["train", "--preset", "nope"], "unknown preset 'nope'"),
-        (["train", "--set", "data.nois=25"], "data.nois"),
-        (["train", "--set", "train.lr=-1"], "train.lr"),
-        (["train", "--set", "data.n_samples=abc"], "data.n_samples"),
-        (["train", "--set", "x"], "KEY=VALUE"),
-        (["train", "--config", "MALFORMED"], "not valid JSON"),
-        (["train", "--config", "/no/such/file.json"], "cannot read"),
-        (["train", "--steps", "-3"], "train.max_steps"),
-        (["train", "--steps", "0"], "no stop condition"),
-        (["train", "--bogus"], "unrecognized arguments"),
-        ([], "required"),
-    ],
-)
-def test_bad_input_is_one_line_without_traceback(
+BAD_INPUTS = [
+    (["train", "--preset", "nope"], "unknown preset 'nope'"),
+    (["train", "--set", "data.nois=25"], "data.nois"),
+    (["train", "--set", "train.lr=-1"], "train.lr"),
+    (["train", "--set", "data.n_samples=abc"], "data.n_samples"),
+    (["train", "--set", "x"], "KEY=VALUE"),
+    (["train", "--config", "MALFORMED"], "not valid JSON"),
+    (["train", "--config", "/no/such/file.json"], "cannot read"),
+    (["train", "--steps", "-3"], "train.max_steps"),
+    (["train", "--steps", "0"], "no stop condition"),
+    (["train", "--bogus"], "unrecognized arguments"),
+    ([], "required"),
+]
+
+
+def _malformed(args: list[str], tmp_path: Path) -> list[str]:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"train": {"lr": 0.1,}')
+    return [str(bad) if a == "MALFORMED" else a for a in args]
+
+
+@pytest.mark.parametrize(("args", "says"), BAD_INPUTS)
+def test_bad_input_is_one_line(
+    args: list[str], says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    try:
+        code = main(_malformed(args, tmp_path))
+    except SystemExit as e:  # argparse's own errors
+        code = e.code
+    captured = capsys.readouterr()
+    assert code != 0
+    assert len(captured.err.strip().splitlines()) == 1, captured.err
+    assert says in captured.err
+    assert captured.out == ""
+
+
+@pytest.mark.parametrize(("args", "says"), [BAD_INPUTS[0], BAD_INPUTS[5], BAD_INPUTS[-1]])
+def test_bad_input_in_a_real_process_has_no_traceback(
     args: list[str], says: str, tmp_path: Path
 ) -> None:
-    if "MALFORMED" in args:
-        bad = tmp_path / "bad.json"
-        bad.write_text('{"train": {"lr": 0.1,}')
-        args = [str(bad) if a == "MALFORMED" else a for a in args]
-    res = _cli(*args)
+    res = _cli(*_malformed(args, tmp_path))
     assert res.returncode != 0
     assert "Traceback" not in res.stderr
-    assert len(res.stderr.strip().splitlines()) == 1, res.stderr
-    assert says in res.stderr
+    assert res.stderr.strip().splitlines() == [res.stderr.strip()] and says in res.stderr
     assert res.stdout == ""
