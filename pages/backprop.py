@@ -167,7 +167,7 @@ for col, (key, label, action, args, help_text) in zip(bar, [
 ]):  # fmt: skip
     col.button(label, key=key, on_click=action, args=args, help=help_text)
 where = "E" if at[0] == "loss" else bg.neuron_name(trace, at[1], at[2])
-progress = f"{PHASES[at[0]]} · {where} · step {state['cursor'] + 1} of {len(steps)}"
+progress = f"{PHASES[at[0]]} · {where} · step {cursor + 1} of {len(steps)}"
 bar[4].progress((cursor + 1) / len(steps), text=progress)
 st.caption(bg.step_caption(trace, at))
 
@@ -180,7 +180,7 @@ params = [(k, j, i) for k, ly in enumerate(trace["layers"]) for j, row in enumer
           for i in [*range(len(row)), None]]  # fmt: skip
 chosen = st.selectbox("weight", params, format_func=lambda p: bg.weight_name(trace, *p),
                       key="bp_weight", help="Which weight or bias to write out.")  # fmt: skip
-st.latex(bg.chain_rule_latex(trace, *(chosen or params[0])))
+st.latex(bg.chain_rule_latex(trace, *(chosen if chosen in params else params[0])))
 
 checks = [("torch.autograd", trace["autograd_check"])]
 checks.append(("central differences", trace["numerical_check"]))

@@ -130,8 +130,9 @@ def _confusion(snap: Snapshot) -> None:
         f"{c}: {'–' if np.isnan(a) else f'{a:.0%}'}" for c, a in enumerate(acc)))  # fmt: skip
     cm_col, cell_col = st.columns([1.1, 1])
     with cm_col:
-        event = st.plotly_chart(figs.confusion_matrix_figure(cm), key="img_cm", on_select="rerun",
-                                selection_mode="points", config=PLOT)  # fmt: skip
+        fig = iw.clickable_cells(figs.confusion_matrix_figure(cm), cm)
+        event = st.plotly_chart(fig, key="img_cm", on_select="rerun", selection_mode="points",
+                                config=PLOT)  # fmt: skip
     with cell_col:
         _pick_cell(event)
         classes = list(range(iw.N_CLASSES))

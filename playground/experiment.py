@@ -146,7 +146,7 @@ def _metadata(data: bytes) -> dict[str, str]:
         )
     if meta.get("version") != VERSION:
         raise ExperimentError(
-            f"experiment file version {meta.get('version')!r} is not supported; this reads {VERSION}"
+            f"experiment file version {meta.get('version')!r} is not supported (only {VERSION})"
         )
     if 8 + n + _data_size(header) > len(data):
         raise ExperimentError(f"the experiment file is truncated ({len(data)} bytes)")
@@ -215,7 +215,8 @@ def model_input(cfg: RunConfig, state: dict[str, torch.Tensor]) -> tuple[tuple[i
         return (1, 8, 8), 10
     if d.name != DatasetName.CSV:
         return (len(d.features) + len(d.custom_features),), d.num_classes
-    ordered = [state[k] for k in sorted(state, key=_layer_order) if state[k].ndim >= 1]
+    weights = sorted((k for k in state if k.endswith(".weight")), key=_layer_order)
+    ordered = [state[k] for k in weights if state[k].ndim >= 1]  # Linear (out, in), norms (F,)
     if not ordered:
         raise ExperimentError("the experiment holds no weights")
     first, last = ordered[0], [t for t in ordered if t.ndim == 2] or ordered

@@ -26,7 +26,7 @@ def run(
     """Train until a stop condition (the caller closes the returned trainer)."""
     if not (cfg.train.max_steps or cfg.train.max_epochs or cfg.train.target_test_loss):
         raise ValueError("train: no stop condition; set max_steps (or --steps N)")
-    trainer = Trainer(cfg, with_probes=False, idle_pause_s=None)
+    trainer = Trainer(cfg, with_probes=False, idle_pause_s=None, capped=False)
     t0 = time.monotonic()
     snap = trainer.start()
     while snap.status not in FINAL:

@@ -9,11 +9,13 @@ from enum import Enum
 import numpy as np
 
 HISTORY_POINTS = 2_000
+PROBE_HISTORY_POINTS = 200  # layer probes (histograms) kept over time for scrubbing
 
 
 class Status(str, Enum):
     IDLE = "idle"
     RUNNING = "running"
+    WAITING = "waiting"  # asked to run, waiting for a free slot on the server
     PAUSED = "paused"
     DONE = "done"
     DIVERGED = "diverged"
@@ -106,11 +108,12 @@ class Snapshot:
     grid_bound: float = 6.0  # the grid spans [-grid_bound, grid_bound]^2
     test_output: np.ndarray | None = None  # (N_test, K) displayed output on the test set
     probe_error: str = ""  # a probe that failed; the run goes on without it
+    probe_history: tuple[tuple[int, tuple[LayerProbe, ...]], ...] = ()  # (step, layers), bounded
 
     @property
     def is_active(self) -> bool:
         """True while the run is moving on its own (the page should keep refreshing)."""
-        return self.status == Status.RUNNING
+        return self.status in (Status.RUNNING, Status.WAITING)
 
     def nbytes(self) -> int:
         """Bytes of array data held (the snapshot's size)."""

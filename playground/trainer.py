@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import os
 import threading
 import time
 import weakref
@@ -28,7 +29,7 @@ from playground.engine import (
 )
 from playground.fastpath import FastStep
 from playground.model import LOSSES, build_model, encode_targets, output_head, trainable_layers
-from playground.snapshot import History, Snapshot, Status
+from playground.snapshot import PROBE_HISTORY_POINTS, History, Snapshot, Status
 
 ACK_TIMEOUT_S = 1.0
 PROBE_BATCH = 256  # examples used for activation statistics
@@ -38,6 +39,9 @@ LIVE_HPARAMS = frozenset(
 )
 
 
+# Trainers training at once on this server (a class shares one); more wait their turn.
+MAX_RUNNING = int(os.environ.get("PLAYGROUND_MAX_RUNNING", max(4, 2 * (os.cpu_count() or 1))))
+_SLOTS = threading.BoundedSemaphore(MAX_RUNNING)
 _LIVE: weakref.WeakSet[Trainer] = weakref.WeakSet()  # every trainer whose thread may run
 
 
@@ -68,6 +72,7 @@ class Trainer:
         idle_pause_s: float | None = 30.0,
         clock: Callable[[], float] = time.monotonic,
         initial_state: dict[str, torch.Tensor] | None = None,
+        capped: bool = True,
     ) -> None:
         self.cfg = cfg
         self.data = dataset if dataset is not None else make_dataset(cfg.data)
@@ -79,6 +84,8 @@ class Trainer:
         self._idle_pause_s = idle_pause_s
         self._clock = clock
         self._initial_state = initial_state
+        self._capped = capped  # counts against MAX_RUNNING (headless runs need not)
+        self._has_slot = False
         self._cond = threading.Condition()
         self._commands: list[tuple[int, str, Any]] = []
         self._wake = threading.Event()
@@ -207,6 +214,7 @@ class Trainer:
         cols += ["lr", *[f"grad_norm/{n}" for n in names], *[f"update_ratio/{n}" for n in names]]
         self.history = History(tuple(cols))
         self._ratios: list[float] = [math.nan] * len(names)
+        self._probe_history: list[tuple[int, tuple]] = []
         self._measure_next = True
         self._good_state = self._state_copy()
         self._good_step = 0
@@ -224,16 +232,25 @@ class Trainer:
             torch.set_num_threads(1)  # tiny networks: per-op overhead, not arithmetic
         np.seterr(all="ignore")  # this thread only: divergence is detected from the loss
         next_publish = self._clock()
+        try:
+            self._loop(next_publish)
+        finally:
+            self._release_slot()
+
+    def _loop(self, next_publish: float) -> None:
         while True:
             try:
                 if self._apply_commands():
                     return
+                self._claim_slot()
                 before = self._status
                 if self._status == Status.RUNNING or self._pending:
                     self._train_until(next_publish)
                 else:
                     self._wake.wait(0.25)
                 self._check_idle()
+                if self._status != Status.RUNNING:
+                    self._release_slot()
                 due = self._status == Status.RUNNING and self._clock() >= next_publish
                 if due or self._status != before:
                     self._publish()
@@ -243,6 +260,29 @@ class Trainer:
                 self._status, self._message = Status.FAILED, f"{type(e).__name__}: {e}"
                 self._done_seq = self._seq_applied
                 self._publish(with_probes=False)
+
+    def _claim_slot(self) -> None:
+        """A running trainer holds one of the server's slots, or waits for one."""
+        if self._status not in (Status.RUNNING, Status.WAITING) or self._has_slot:
+            return
+        if not self._capped or _SLOTS.acquire(blocking=False):
+            self._has_slot = True
+            if self._status == Status.WAITING:
+                self._status, self._message = Status.RUNNING, ""
+                self._publish()
+        elif self._status == Status.RUNNING:
+            self._status = Status.WAITING
+            self._message = (
+                f"Waiting for a free slot: {MAX_RUNNING} runs are already training on this "
+                "server. This run starts by itself as soon as one pauses or ends."
+            )
+            self._publish(with_probes=False)
+
+    def _release_slot(self) -> None:
+        if self._has_slot:
+            self._has_slot = False
+            if self._capped:
+                _SLOTS.release()
 
     def _apply_commands(self) -> bool:
         """Apply queued commands in order; publish their echo. True when closing."""
@@ -270,7 +310,7 @@ class Trainer:
             self._status, self._message = Status.RUNNING, ""
             self._rate_mark = (self._clock(), self.step_count)
             self._check_stop(self.history.last("test_loss"))  # already there: done at once
-        elif name == "pause" and s == Status.RUNNING:
+        elif name == "pause" and s in (Status.RUNNING, Status.WAITING):
             self._status = Status.PAUSED
         elif name == "step" and s != Status.FAILED:
             self._status, self._message = Status.PAUSED, ""
@@ -455,6 +495,8 @@ class Trainer:
         extra["layers"] = probes.layer_probes(
             self.model, self.X_probe, self.activations, self._ratios
         )
+        self._keep_probes(extra["layers"])
+        extra["probe_history"] = tuple(self._probe_history)
         extra["test_output"] = probes.test_output(
             self.model, self.X_test, self.head, self.cfg.train.loss, self.data.task
         )
@@ -464,3 +506,13 @@ class Trainer:
                 self.data.task,
             )  # fmt: skip
         return extra
+
+    def _keep_probes(self, layers: tuple) -> None:
+        """Bounded probe history: when full, every other entry goes (old and new stay spread)."""
+        ph = self._probe_history
+        if ph and ph[-1][0] == self.step_count:
+            ph[-1] = (self.step_count, layers)
+            return
+        if len(ph) >= PROBE_HISTORY_POINTS:
+            del ph[1::2]
+        ph.append((self.step_count, layers))

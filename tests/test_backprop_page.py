@@ -108,6 +108,20 @@ def test_weight_choice_writes_its_chain_rule(app):
     bias = next(p for p in box.options if p.startswith("b "))
     _run(box.select(bias))
     assert "biases frozen" in app.latex[0].value
+    _run(app.selectbox(key="bp_preset").select("Tanh 2-3-1 (linear output, mse)"))
+    _run(app.selectbox(key="bp_weight").select("w h3←x2"))
+    assert r"w_{h_{3} \leftarrow x_{2}}" in app.latex[0].value
+    _run(app.selectbox(key="bp_preset").select(XOR))  # that weight is gone: no exception
+    assert "w_{h_{1}" in app.latex[0].value
+
+
+def test_editing_the_learning_rate_changes_the_update(app):
+    version = _state(app)["version"]
+    _run(app.number_input(key=f"bp_lr_{version}").set_value(0.25))
+    assert r"- 0.25 \times" in app.latex[0].value
+    trace = bp.trace({**bp.PRESETS[next(iter(bp.PRESETS))], "lr": 0.25})
+    _run(app.button(key="bp_apply").click())
+    assert _state(app)["base"]["layers"][0]["weights"] == trace["layers"][0]["new_weights"]
 
 
 def _with_request(request: object) -> AppTest:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 from collections.abc import Iterator
 
@@ -46,7 +47,10 @@ def _one_thread() -> Iterator[None]:
         yield
 
 
-def _model(seed: int = 0, head: Head = Head(1, Activation.TANH)) -> nn.Sequential:
+TANH_HEAD = Head(1, Activation.TANH)
+
+
+def _model(seed: int = 0, head: Head = TANH_HEAD) -> nn.Sequential:
     specs = (LayerSpec(units=5), LayerSpec(units=3, activation=Activation.RELU))
     return build_model(ModelConfig(specs), (2,), head, seed)
 
@@ -94,7 +98,9 @@ def test_grad_clip_bounds_the_update() -> None:
     before = [p.detach().clone() for p in model.parameters()]
     opt = make_optimizer(model, TrainConfig(lr=1.0))
     train_step(model, opt, X, t, MSE, weight_params(model), grad_clip=1e-3)
-    step = torch.sqrt(sum(((p.detach() - b) ** 2).sum() for p, b in zip(model.parameters(), before)))
+    step = torch.sqrt(
+        sum(((p.detach() - b) ** 2).sum() for p, b in zip(model.parameters(), before))
+    )
     assert float(step) <= 1e-3 * (1 + 1e-4)
 
 
@@ -102,7 +108,9 @@ def test_penalty_matches_its_formula() -> None:
     model = _model()
     ws = weight_params(model)
     assert len(ws) == 3 and all(w.dim() == 2 for w in ws)  # weights only, no biases
-    expected = sum(0.2 * float(w.detach().abs().sum()) + 0.3 * float((w.detach() ** 2).sum()) / 2 for w in ws)
+    expected = sum(
+        0.2 * float(w.detach().abs().sum()) + 0.3 * float((w.detach() ** 2).sum()) / 2 for w in ws
+    )
     assert float(penalty(ws, 0.2, 0.3).detach()) == pytest.approx(expected, rel=1e-5)
 
 
@@ -163,7 +171,7 @@ def test_cosine_schedule() -> None:
         expected = LO + (LR - LO) * (1 + math.cos(math.pi * s / P)) / 2
         assert scheduled_lr(cfg, s) == pytest.approx(expected)
     values = [scheduled_lr(cfg, s) for s in range(P + 1)]
-    assert all(a >= b for a, b in zip(values, values[1:]))
+    assert all(a >= b for a, b in itertools.pairwise(values))
 
 
 def test_cyclic_schedule() -> None:
@@ -245,6 +253,12 @@ def test_histogram_of_constant_and_non_finite_values() -> None:
     assert counts.sum() == 2 and np.isfinite(edges).all()
     counts, edges = histogram(torch.zeros(0), bins=3)
     assert counts.sum() == 0 and len(edges) == 4
+
+
+def test_histogram_of_a_range_beyond_float32() -> None:
+    """Finite values whose spread overflows float32 (gradients just before a divergence)."""
+    counts, edges = histogram(torch.tensor([-3e38, 0.0, 3e38]), bins=4)
+    assert counts.sum() == 3 and np.isfinite(edges).all()
 
 
 def test_activation_stats_dead_relu() -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from playground.config import (
@@ -63,7 +63,7 @@ def test_layer_count_output_shape_and_params(units: list[int]) -> None:
     assert len(model) == 2 * (len(units) + 1)  # Linear + activation per layer, head included
     assert model(torch.zeros(5, n_in)).shape == (5, k)
     sizes = [n_in, *units, k]
-    expected = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+    expected = sum((a + 1) * b for a, b in itertools.pairwise(sizes))
     assert count_params(model) == expected
     assert count_params(model) == sum(p.numel() for p in model.parameters())
 

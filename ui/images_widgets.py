@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 
@@ -213,14 +214,31 @@ def draw_digit() -> np.ndarray | None:
         grid = st.data_editor(pd.DataFrame(np.zeros((8, 8), dtype=int)), key="img_grid")
         values = np.clip(grid.to_numpy(dtype=np.float32), 0, 16) / 16.0
         return values if values.any() else None
+    st.caption("Draw one digit, large and centred; the bin icon clears the canvas.")
     result = st_canvas(stroke_width=16, stroke_color="#000000", background_color="",
                        height=CANVAS_PX, width=CANVAS_PX, drawing_mode="freedraw",
                        return_image_data=True, key="img_canvas")  # fmt: skip
-    st.caption("Draw one digit, large and centred; the trash icon clears the canvas.")
     data = result.image_data if result is not None else None
     return downsample_drawing(data) if data is not None else None
 
 
 def thumbnail(img: np.ndarray, scale: int = 8) -> np.ndarray:
-    """An (8, 8) image in [0, 1] as an (8*scale, 8*scale) picture with dark ink on white."""
-    return 1.0 - np.kron(np.clip(img, 0.0, 1.0), np.ones((scale, scale), dtype=np.float32))
+    """An (8, 8) image in [0, 1] as an (8*scale+2, 8*scale+2) picture: dark ink, white, framed."""
+    big = 1.0 - np.kron(np.clip(img, 0.0, 1.0), np.ones((scale, scale), dtype=np.float32))
+    return np.pad(big, 1, constant_values=0.8)
+
+
+def clickable_cells(fig: go.Figure, cm: np.ndarray) -> go.Figure:
+    """Add an invisible marker on each cell of a confusion matrix (C, C) so a click selects it.
+
+    Streamlit returns no selection for clicks on a go.Heatmap (streamlit/streamlit#8760);
+    it does for scatter points, which then also carry the cell's hover text.
+    """
+    names = [str(c) for c in range(len(cm))]
+    xs, ys = np.meshgrid(names, names)  # (C, C): column = predicted, row = true
+    marker = {"size": 26, "symbol": "square", "opacity": 0.0}
+    fig.add_trace(go.Scatter(x=xs.ravel(), y=ys.ravel(), customdata=np.asarray(cm).ravel(),
+                             mode="markers", marker=marker, showlegend=False,
+                             hovertemplate="true %{y}, predicted %{x}<br>count %{customdata}"
+                             "<br>click to see these digits<extra></extra>"))  # fmt: skip
+    return fig

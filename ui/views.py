@@ -16,6 +16,7 @@ from playground.trainer import Trainer
 EXTRA_VIEWS = ("Curves", "Weights", "Gradient flow", "Neuron", "3-D output", "Error")
 _STATUS_ICON = {
     Status.RUNNING: ":material/play_arrow:",
+    Status.WAITING: ":material/hourglass_top:",
     Status.PAUSED: ":material/pause:",
     Status.IDLE: ":material/stop:",
     Status.DONE: ":material/check_circle:",

@@ -203,7 +203,7 @@ def data_controls(hidden: frozenset[str], previews: dict[str, Any] | None = None
     if previews and _show("dataset", hidden):
         cols = st.columns(len(options))
         for col, name in zip(cols, options):
-            col.image(previews[name], caption=name, width="stretch")
+            col.image(previews[name], width="stretch")
     if _show("dataset", hidden):
         st.radio("Dataset", options, key="dataset", horizontal=True, help=HELP["dataset"])
     if s["dataset"] in ("spiral", "blobs") and _show("n_classes", hidden):

@@ -1,0 +1,287 @@
+"""Benchmark: a bare PyTorch loop against the Trainer, with and without probes (`bench` command).
+
+For each run (circle, spiral, digits-cnn) the modes are timed in one process, interleaved over
+several rounds, and the median of each is kept:
+
+- `bare`: a plain PyTorch loop written here (same model, data, optimizer, batch order);
+- `bare_fast`: the NumPy FastStep alone in a loop (small dense nets with SGD on CPU only);
+- `trainer`: the Trainer thread, headless, without probes;
+- `trainer_probes`: the Trainer publishing snapshots with every probe at 10 Hz.
+
+`torch.set_num_threads(1)` is process-global: the Trainer thread sets it on CPU anyway, so every
+mode runs with one intra-op thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import nn
+
+from playground import probes
+from playground.config import Device, Optimizer, RunConfig, Task
+from playground.datasets import Dataset, make_dataset
+from playground.engine import evaluate, histogram, make_optimizer
+from playground.fastpath import FastStep
+from playground.model import LOSSES, build_model, encode_targets, output_head, trainable_layers
+from playground.presets import get_preset
+from playground.trainer import Trainer, resolve_device
+
+RUNS: dict[str, Callable[[], RunConfig]] = {
+    "circle": RunConfig,  # the defaults: circle, x1 x2, 4-2 tanh, batch 10, SGD lr 0.03, mse
+    "spiral": lambda: get_preset("spiral"),  # 6 x 8 tanh on all 7 features
+    "digits-cnn": lambda: get_preset("digits-cnn"),
+}
+MODES = ("bare", "bare_fast", "trainer", "trainer_probes")
+PUBLISH_HZ = 10.0
+GRID_RESOLUTION = 100  # the page's grid
+QUICK = {"seconds": 0.4, "rounds": 3}
+FULL = {"seconds": 1.0, "rounds": 5}
+
+
+def bench_config(name: str, device: Device = Device.CPU) -> RunConfig:
+    """The run's config on `device`, with every stop condition off (the benchmark times it)."""
+    cfg = RUNS[name]()
+    train = dataclasses.replace(
+        cfg.train, max_steps=0, max_epochs=0, target_test_loss=0.0, device=device
+    )
+    return cfg.replace(train=train)
+
+
+class BareLoop:
+    """A plain PyTorch loop: per-epoch permutation, sliced batches, autograd, torch.optim."""
+
+    def __init__(self, cfg: RunConfig, data: Dataset, device: torch.device) -> None:
+        tc = cfg.train
+        head = output_head(cfg, data.n_classes)
+        self.model = build_model(cfg.model, data.input_shape, head, tc.seed).to(device).train()
+        params = list(self.model.parameters())
+        if tc.optimizer == Optimizer.SGD:
+            self.opt: torch.optim.Optimizer = torch.optim.SGD(params, lr=tc.lr)
+        elif tc.optimizer == Optimizer.ADAM:
+            self.opt = torch.optim.Adam(params, lr=tc.lr, betas=(tc.beta1, tc.beta2))
+        else:
+            self.opt = make_optimizer(self.model, tc)  # the other optimizers, as configured
+        self.loss_fn = LOSSES[tc.loss]
+        self.X = data.X_train.to(device)  # (N, F) or (N, 1, 8, 8)
+        self.t = encode_targets(data.y_train.to(device), data.task, head, tc.loss)
+        self.batch, self.n, self.pos = tc.batch_size, self.X.shape[0], self.X.shape[0]
+        self.gen = torch.Generator().manual_seed(tc.seed)  # the Trainer's batch order
+
+    def _batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.pos >= self.n:
+            perm = torch.randperm(self.n, generator=self.gen).to(self.X.device)
+            self.Xp, self.tp, self.pos = self.X[perm], self.t[perm], 0
+        start, self.pos = self.pos, min(self.pos + self.batch, self.n)
+        return self.Xp[start : self.pos], self.tp[start : self.pos]
+
+    def step(self) -> torch.Tensor:
+        """One update; returns the batch loss as a 0-d tensor (no host sync)."""
+        xb, tb = self._batch()
+        self.opt.zero_grad(set_to_none=False)
+        loss = self.loss_fn(self.model(xb), tb)
+        loss.backward()
+        self.opt.step()
+        return loss.detach()
+
+
+class FastLoop(BareLoop):
+    """The same loop driving the NumPy FastStep instead of autograd (CPU, SGD, dense only)."""
+
+    def __init__(self, cfg: RunConfig, data: Dataset, device: torch.device) -> None:
+        super().__init__(cfg, data, device)
+        self.fast = FastStep(self.model, cfg.train.loss)
+        self.lr = cfg.train.lr
+
+    def step(self) -> torch.Tensor:
+        """One update in NumPy; returns the batch loss."""
+        xb, tb = self._batch()
+        return torch.tensor(self.fast.step(xb.numpy(), tb.numpy(), self.lr, 0.0, 0.0))
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def time_loop(loop: BareLoop, seconds: float, device: torch.device) -> float:
+    """Steps per second of loop.step() over about `seconds` (after a short warm-up)."""
+    for _ in range(5):
+        loop.step()
+    _sync(device)
+    steps, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        for _ in range(16):  # read the clock every 16 steps
+            loop.step()
+        steps += 16
+    _sync(device)
+    return steps / (time.perf_counter() - t0)
+
+
+def time_trainer(
+    cfg: RunConfig, data: Dataset, seconds: float, with_probes: bool
+) -> tuple[float, int]:
+    """(steps per second, the last snapshot's bytes) of a running Trainer over `seconds`."""
+    trainer = Trainer(cfg, dataset=data, with_probes=with_probes, publish_hz=PUBLISH_HZ,
+                      grid_resolution=GRID_RESOLUTION, idle_pause_s=None)  # fmt: skip
+    try:
+        trainer.start()
+        time.sleep(min(0.2, seconds / 2))  # warm-up: first epoch, first publish
+        s0, t0 = trainer.step_count, time.perf_counter()
+        time.sleep(seconds)
+        s1, t1 = trainer.step_count, time.perf_counter()
+        nbytes = trainer.latest().nbytes()
+    finally:
+        trainer.close()
+    return (s1 - s0) / (t1 - t0), nbytes
+
+
+def _median_ms(fn: Callable[[], Any], device: torch.device, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        _sync(device)
+        t0 = time.perf_counter()
+        fn()
+        _sync(device)
+        times.append(time.perf_counter() - t0)
+    return round(1000 * statistics.median(times), 3)
+
+
+def probe_times(cfg: RunConfig, data: Dataset, repeats: int = 5) -> dict[str, float]:
+    """Milliseconds per call of each probe the Trainer runs at publishing time, on this model."""
+    trainer = Trainer(cfg, dataset=data, grid_resolution=GRID_RESOLUTION, idle_pause_s=None)
+    trainer.step(20)  # gradients exist
+    trainer.close()  # the thread is gone: its model is ours now
+    m, dev, head = trainer.model, trainer.device, trainer.head
+    loss, task = cfg.train.loss, data.task
+    layers = [layer for _, layer, _ in trainable_layers(m)]
+    cls = task == Task.CLASSIFICATION
+    fns: dict[str, Callable[[], Any]] = {
+        "layer_probes": lambda: probes.layer_probes(m, trainer.X_probe, trainer.activations, []),
+        "histograms": lambda: [histogram(t) for x in layers for t in (x.weight, x.weight.grad)],
+        "test_output": lambda: probes.test_output(m, trainer.X_test, head, loss, task),
+        "evaluate_train_test": lambda: [
+            evaluate(m, trainer.X_train, trainer.t_train, trainer.y_train, trainer.loss_fn, cls),
+            evaluate(m, trainer.X_test, trainer.t_test, trainer.y_test, trainer.loss_fn, cls),
+        ],
+        "state_copy": lambda: {k: v.detach().clone() for k, v in m.state_dict().items()},
+    }
+    if trainer.X_grid is not None:
+        fns["boundary_grid"] = lambda: _boundary(m, trainer.X_grid, head, loss, task)
+        fns["grids"] = lambda: probes.grids(
+            m, trainer.X_grid, GRID_RESOLUTION, head, loss, task
+        )  # boundary and every neuron's grid, in one hooked pass
+    return {name: _median_ms(fn, dev, repeats) for name, fn in fns.items()}
+
+
+def _boundary(model: nn.Module, X_grid: torch.Tensor, head: Any, loss: Any, task: Any) -> Any:
+    with torch.no_grad():
+        return probes.display_output(model.eval()(X_grid), head, loss, task).cpu().numpy()
+
+
+def bench_run(name: str, device: Device, seconds: float, rounds: int) -> dict[str, Any]:
+    """Every mode of one run, interleaved over `rounds`; medians, ratios, probe costs."""
+    cfg = bench_config(name, device)
+    data = make_dataset(cfg.data)
+    dev = resolve_device(cfg.train.device)
+    has_fast = FastStep.supports(BareLoop(cfg, data, dev).model, cfg, dev)
+    modes = [m for m in MODES if m != "bare_fast" or has_fast]
+    samples: dict[str, list[float]] = {m: [] for m in modes}
+    nbytes = 0
+    for _ in range(rounds):
+        for mode in modes:
+            if mode.startswith("trainer"):
+                rate, size = time_trainer(cfg, data, seconds, mode == "trainer_probes")
+                nbytes = max(nbytes, size) if mode == "trainer_probes" else nbytes
+            else:
+                loop = (FastLoop if mode == "bare_fast" else BareLoop)(cfg, data, dev)
+                rate = time_loop(loop, seconds, dev)
+            samples[mode].append(rate * cfg.train.batch_size)
+    eps = {m: round(statistics.median(v), 1) for m, v in samples.items()}
+    return {
+        "device": dev.type,
+        "batch_size": cfg.train.batch_size,
+        "fast_path": has_fast,
+        "examples_per_s": eps,
+        "trainer_vs_bare": round(eps["trainer"] / eps["bare"], 3),
+        "trainer_probes_vs_bare": round(eps["trainer_probes"] / eps["bare"], 3),
+        "trainer_vs_bare_fast": round(eps["trainer"] / eps["bare_fast"], 3) if has_fast else None,
+        "probe_ms": probe_times(cfg, data),
+        "snapshot_bytes": nbytes,
+    }
+
+
+def bench(
+    names: list[str], device: Device = Device.CPU, seconds: float = 1.0, rounds: int = 5
+) -> dict[str, Any]:
+    """The whole benchmark as one JSON-ready dict."""
+    if resolve_device(device).type == "cpu":
+        torch.set_num_threads(1)  # process-global; the Trainer thread would set it anyway
+    t0 = time.perf_counter()
+    runs = {name: bench_run(name, device, seconds, rounds) for name in names}
+    return {
+        "torch": torch.__version__,
+        "cpu_count": os.cpu_count(),
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+        "torch_threads": torch.get_num_threads(),
+        "seconds": seconds,
+        "rounds": rounds,
+        "runs": runs,
+        "total_s": round(time.perf_counter() - t0, 1),
+    }
+
+
+def format_table(result: dict[str, Any]) -> str:
+    """A readable table of the result."""
+    lines = [f"{'run':<11} {'mode':<15} {'examples/s':>12} {'vs bare':>8}"]
+    for name, r in result["runs"].items():
+        eps = r["examples_per_s"]
+        for mode, v in eps.items():
+            lines.append(f"{name:<11} {mode:<15} {v:>12,.0f} {v / eps['bare']:>8.2f}")
+        ms = ", ".join(f"{k} {v:g}" for k, v in r["probe_ms"].items())
+        lines.append(f"{'':<11} probe ms: {ms}")
+        lines.append(f"{'':<11} snapshot: {r['snapshot_bytes'] / 1e3:,.1f} kB")
+    lines.append(
+        f"device {next(iter(result['runs'].values()))['device'] if result['runs'] else '-'}, "
+        f"{result['torch_threads']} torch thread(s), {result['cpu_count']} cores, "
+        f"load {result['load_avg_1m']}, {result['rounds']} rounds x {result['seconds']} s, "
+        f"{result['total_s']} s in all"
+    )
+    return "\n".join(lines)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Run the benchmark; print the table, or the JSON object as the last stdout line."""
+    opts = dict(QUICK if args.quick else FULL)
+    if args.seconds is not None:
+        opts["seconds"] = args.seconds
+    if args.rounds is not None:
+        opts["rounds"] = args.rounds
+    device = Device(args.device)
+    if device == Device.CUDA and not torch.cuda.is_available():
+        print("error: --device cuda: CUDA is not available here", file=sys.stderr)
+        return 2
+    result = bench(args.run or list(RUNS), device, **opts)
+    print(json.dumps(result) if args.json else format_table(result))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `bench` to the command line."""
+    p = sub.add_parser("bench", help="bare PyTorch loop vs the Trainer, examples/s per run")
+    p.add_argument("--quick", action="store_true", help="short windows: under a minute in all")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead")
+    p.add_argument("--device", choices=[d.value for d in Device], default="cpu")
+    p.add_argument("--seconds", type=float, help="timing window per measurement")
+    p.add_argument("--rounds", type=int, help="interleaved rounds; the median is kept")
+    p.add_argument("--run", action="append", choices=list(RUNS), help="only this run (repeat)")
+    p.set_defaults(func=cmd_bench)
