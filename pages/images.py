@@ -238,7 +238,7 @@ def _method_controls() -> None:
     s["img_methods"] = [m for m in s["img_methods"] if m in options]
     sess.pages["images_methods_cnn"] = cnn
     st.multiselect("Methods", options, key="img_methods",
-                   help="Attribution methods to compare side by side (through Captum).")  # fmt: skip
+                   help="Attribution methods to compare side by side, via Captum.")  # fmt: skip
     c = st.columns(4)
     c[0].selectbox("Target class", [-1, *range(iw.N_CLASSES)], key="img_target",
                    format_func=lambda k: "predicted" if k < 0 else str(k),

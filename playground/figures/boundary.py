@@ -56,7 +56,7 @@ def decision_boundary(
     traces = [background, _data_points(points_train, y_train, task, "train", NEUTRAL)]
     if show_test and points_test is not None and y_test is not None:
         traces.append(_data_points(points_test, y_test, task, "test", INK))
-    return go.Figure(traces, layout=_plane_layout(bound, height))
+    return go.Figure(traces, _plane_layout(bound, height), _validate=False)  # live: skip checks
 
 
 def _cells(bound: float, resolution: int) -> dict[str, float]:
