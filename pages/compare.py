@@ -95,7 +95,7 @@ st.session_state.setdefault("cmp_values", AXIS_DEFAULTS[st.session_state["cmp_ax
 
 st.title("Compare")
 st.caption(f"Variants of the Playground setup: {_describe(sess.config)}. Variants of one "
-           "architecture start from the same weights and see the data in the same order.")  # fmt: skip
+           "architecture start from the same weights and see the same data order.")  # fmt: skip
 top = st.columns([2, 1.3, 2, 1])
 preset = top[0].selectbox("Compare", [*PRESETS, CUSTOM], key="cmp_preset",
                           help="A ready-made comparison, or your own axis and values.")  # fmt: skip

@@ -132,7 +132,7 @@ def _one_line(text: str) -> str:
 # --- source of the app's own helpers, copied into the script ---------------------------------
 
 
-def extract_source(module: ModuleType, names: list[str]) -> str:
+def _extract_source(module: ModuleType, names: list[str]) -> str:
     """The named top-level definitions of a module and everything they use, in file order."""
     source = inspect.getsource(module)
     lines = source.splitlines()
@@ -426,15 +426,16 @@ def _device_code(device: Device) -> str:
 def _helpers_code(cfg: RunConfig) -> str:
     name = cfg.data.name
     if name == DatasetName.DIGITS:
-        return extract_source(datasets, ["_rng", "_digits"])
+        return _extract_source(datasets, ["_rng", "_digits"])
     if name == DatasetName.CSV:
-        target = "class_indices(columns[target])" if cfg.data.task == Task.CLASSIFICATION else None
+        classes = cfg.data.task == Task.CLASSIFICATION
+        regression = "np.array(columns[target], np.float64).astype(np.float32)"
         loader = string.Template(_CSV_LOADER).substitute(
-            csv_target=_CSV_CLASSES if target else "np.array(columns[target], np.float32)"
+            csv_target=_CSV_CLASSES if classes else regression
         )
-        return extract_source(datasets, ["_rng", "_standardise"]) + "\n" + loader.rstrip()
+        return _extract_source(datasets, ["_rng", "_standardise"]) + "\n" + loader.rstrip()
     generator = datasets.GENERATORS[name].__name__
-    return extract_source(datasets, ["_rng", generator]) + "\n\n\n" + _features_code(cfg)
+    return _extract_source(datasets, ["_rng", generator]) + "\n\n\n" + _features_code(cfg)
 
 
 def _features_code(cfg: RunConfig) -> str:
@@ -492,7 +493,7 @@ def _make_data_code(cfg: RunConfig) -> str:
 
 
 def _dropout_code() -> str:
-    return "\n\n" + extract_source(model_module, ["SeededDropout"]) + "\n\n"
+    return "\n\n" + _extract_source(model_module, ["SeededDropout"]) + "\n\n"
 
 
 def _layers_code(net: nn.Sequential) -> str:

@@ -83,4 +83,6 @@ def write_history_csv(history: dict[str, Any], path: Path) -> None:
 
 
 def _cell(v: float) -> str:
-    return "" if not math.isfinite(v) else (str(int(v)) if float(v).is_integer() else repr(float(v)))
+    if not math.isfinite(v):
+        return ""
+    return str(int(v)) if float(v).is_integer() else repr(float(v))

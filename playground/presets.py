@@ -30,7 +30,13 @@ def _toy(name: DatasetName, layers, steps: int, **data) -> RunConfig:
     )
 
 
-_CONV = LayerKind.CONV2D
+def _conv(channels: int) -> LayerSpec:
+    return LayerSpec(
+        kind=LayerKind.CONV2D, channels=channels, activation=Activation.RELU,
+        init=Init.KAIMING_UNIFORM,
+    )  # fmt: skip
+
+
 _DIGITS_TRAIN = TrainConfig(
     loss=Loss.CROSS_ENTROPY, optimizer=Optimizer.ADAM, lr=0.003, batch_size=32, max_steps=3000
 )
@@ -69,7 +75,10 @@ PRESETS: dict[str, tuple[str, RunConfig]] = {
             train=TrainConfig(loss=Loss.CROSS_ENTROPY, max_steps=3000),
         ),
     ),
-    "reg-plane": ("regression on a plane, 4-2 tanh", _toy(DatasetName.REG_PLANE, _dense(4, 2), 3000)),
+    "reg-plane": (
+        "regression on a plane, 4-2 tanh",
+        _toy(DatasetName.REG_PLANE, _dense(4, 2), 3000),
+    ),
     "reg-gauss": (
         "regression on six Gaussian bumps, 8-8 tanh",
         _toy(DatasetName.REG_GAUSS, _dense(8, 8), 8000),
@@ -88,14 +97,12 @@ PRESETS: dict[str, tuple[str, RunConfig]] = {
             data=DataConfig(name=DatasetName.DIGITS, n_samples=1797, train_ratio=0.7),
             model=ModelConfig(
                 layers=(
-                    LayerSpec(kind=_CONV, channels=8, activation=Activation.RELU,
-                              init=Init.KAIMING_UNIFORM),
+                    _conv(8),
                     LayerSpec(kind=LayerKind.MAXPOOL2D, kernel=2, stride=2),
-                    LayerSpec(kind=_CONV, channels=16, activation=Activation.RELU,
-                              init=Init.KAIMING_UNIFORM),
+                    _conv(16),
                     LayerSpec(kind=LayerKind.MAXPOOL2D, kernel=2, stride=2),
                     LayerSpec(units=32, activation=Activation.RELU, init=Init.KAIMING_UNIFORM),
-                )  # fmt: skip
+                )
             ),
             train=_DIGITS_TRAIN,
         ),

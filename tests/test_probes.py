@@ -12,6 +12,7 @@ from torch import nn
 
 from playground.config import Activation, LayerKind, LayerSpec, Loss, ModelConfig, Task
 from playground.engine import activation_stats, grid_points, histogram
+from playground import probes as probes_module
 from playground.model import LOSSES, Head, build_model, trainable_layers
 from playground.probes import display_output, grids, layer_activations, layer_names, layer_probes
 from tests.engine_fixtures import one_torch_thread
@@ -102,6 +103,19 @@ def test_display_output_for_each_head() -> None:
     assert torch.equal(mse3, out3)
     bce3 = display_output(out3, Head(3, Activation.LINEAR), Loss.BCE, cls)
     assert torch.allclose(bce3, torch.sigmoid(out3))
+
+
+def test_test_output_is_the_displayed_eval_output() -> None:
+    head = Head(3, Activation.LINEAR)
+    specs = (LayerSpec(units=8), LayerSpec(kind=LayerKind.DROPOUT, p=0.5))
+    model = build_model(ModelConfig(specs), (2,), head, 0).train()
+    X = torch.randn(30, 2, generator=torch.Generator().manual_seed(2))
+    # called through the module: a name starting with test_ would be collected by pytest
+    got = probes_module.test_output(model, X, head, Loss.CROSS_ENTROPY, Task.CLASSIFICATION)
+    assert model.training
+    with torch.no_grad():
+        expected = torch.softmax(model.eval()(X), dim=1).numpy()
+    assert got.shape == (30, 3) and np.allclose(got, expected, atol=1e-6)
 
 
 def test_layer_probes_against_a_backward_we_run() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -233,6 +234,37 @@ def test_failure_while_running(make_trainer: MakeTrainer) -> None:
     t.loss_fn = boom
     snap = _until(t, lambda s: s.status == Status.FAILED)
     assert "late failure" in snap.message and t.is_alive
+
+
+def test_a_failing_probe_does_not_stop_the_run(make_trainer: MakeTrainer, monkeypatch) -> None:
+    def broken(*args, **kwargs):
+        raise RuntimeError("probe broke")
+
+    monkeypatch.setattr(trainer_module.probes, "layer_probes", broken)
+    t = make_trainer()
+    t.start()
+    snap = _until(t, lambda s: s.step > 20)
+    assert snap.status == Status.RUNNING and "probe broke" in snap.probe_error
+
+
+def test_runs_beyond_the_cap_wait_for_a_slot(make_trainer: MakeTrainer, monkeypatch) -> None:
+    monkeypatch.setattr(trainer_module, "_SLOTS", threading.BoundedSemaphore(1))
+    first, second = make_trainer(), make_trainer()
+    first.start()
+    _until(first, lambda s: s.step > 0)
+    second.start()
+    waiting = _until(second, lambda s: s.status == Status.WAITING)
+    assert waiting.is_active and "Waiting for a free slot" in waiting.message
+    time.sleep(0.2)
+    assert second.latest().step == 0
+    uncapped = make_trainer(capped=False)
+    uncapped.start()
+    _until(uncapped, lambda s: s.step > 0 and s.status == Status.RUNNING)
+    first.pause()
+    assert _until(second, lambda s: s.step > 0).status == Status.RUNNING
+    second.close()
+    first.start()
+    _until(first, lambda s: s.status == Status.RUNNING)
 
 
 # ---- idle pause, history, determinism -----------------------------------------------------------

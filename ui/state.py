@@ -79,5 +79,5 @@ def _release(slot: TrainerSlot) -> None:
 
 @st.cache_resource(scope="session", on_release=_release, show_spinner=False)
 def trainer_slot(page: str) -> TrainerSlot:
-    """The tab's slot for a page's trainer; released (and its thread stopped) when the tab closes."""
+    """The tab's slot for a page's trainer; released (its thread stopped) when the tab closes."""
     return TrainerSlot()

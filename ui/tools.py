@@ -62,7 +62,8 @@ def tools(slot: TrainerSlot, sess: Session) -> None:
                        help="Download every setting as JSON; load it here or use it with "
                        "`python -m playground train --config`.")  # fmt: skip
     st.file_uploader("Load config (JSON)", type=["json"], key="config_upload",
-                     on_change=_load_config, help="A file saved with the button above.")  # fmt: skip
+                     on_change=_load_config,
+                     help="A file saved with the button above.")  # fmt: skip
     options = neuron_options(cfg)
     st.selectbox("Inspect neuron (More views → Neuron)", options or ["(no hidden neurons)"],
                  key="neuron", disabled=not options,
@@ -90,8 +91,9 @@ def _explain_link(slot: TrainerSlot, sess: Session) -> None:
         from playground.backprop import SpecError, spec_from_model
     except ImportError:
         return
-    index = st.number_input("Training example for 'explain one step'", 0,
-                            max(trainer.data.X_train.shape[0] - 1, 0), 0, key="explain_index")  # fmt: skip
+    last = max(trainer.data.X_train.shape[0] - 1, 0)
+    index = st.number_input("Training example for 'explain one step'", 0, last, 0,
+                            key="explain_index")  # fmt: skip
     if not st.button("Explain one step", key="explain",
                      help="Open the Backprop page on this network (if it is small enough) "
                      "and this training example, every number shown."):  # fmt: skip

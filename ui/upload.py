@@ -38,7 +38,7 @@ def csv_upload(key_prefix: str = "") -> str | None:
     )  # fmt: skip
     columns = _header(data)
     target = st.selectbox(
-        "Target column", columns[::-1] or ("",), key=f"{key_prefix}csv_target",
+        "Target column", tuple(dict.fromkeys(columns[::-1])) or ("",), key=f"{key_prefix}csv_target",
         help="The column the network learns to predict (the last one by default).",
     )  # fmt: skip
     try:

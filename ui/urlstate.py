@@ -13,7 +13,7 @@ from playground.config import (
     with_value,
 )
 
-# Short URL names for the fields a person edits; "seed" is the training seed, "data_seed" the data's.
+# Short URL names: "seed" is the training seed, "data_seed" the data's.
 _RENAME = {"data.seed": "data_seed", "data.name": "dataset", "train.seed": "seed"}
 LIST_FIELDS = frozenset({"data.features", "data.custom_features"})
 _SEP = {"data.features": ",", "data.custom_features": "|"}  # expressions may hold commas
