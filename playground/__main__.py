@@ -31,6 +31,11 @@ def load_config(config: str | None, preset: str | None, sets: list[str]) -> RunC
         cfg = RunConfig.from_json(text)
     else:
         cfg = get_preset(preset or "circle")
+    return apply_sets(cfg, sets)
+
+
+def apply_sets(cfg: RunConfig, sets: list[str]) -> RunConfig:
+    """cfg with --set KEY=VALUE overrides (JSON values, or bare words), each validated."""
     for item in sets:
         key, sep, raw = item.partition("=")
         if not sep:

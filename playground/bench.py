@@ -22,7 +22,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
@@ -77,10 +77,14 @@ class BareLoop:
         self.batch, self.n, self.pos = tc.batch_size, self.X.shape[0], self.X.shape[0]
         self.gen = torch.Generator().manual_seed(tc.seed)  # the Trainer's batch order
 
-    def _batch(self) -> tuple[torch.Tensor, torch.Tensor]:
-        if self.pos >= self.n:
-            perm = torch.randperm(self.n, generator=self.gen).to(self.X.device)
-            self.Xp, self.tp, self.pos = self.X[perm], self.t[perm], 0
+    def _permute(self) -> None:
+        perm = torch.randperm(self.n, generator=self.gen).to(self.X.device)
+        self.Xp, self.tp = self.X[perm], self.t[perm]
+
+    def _batch(self) -> tuple[Any, Any]:
+        if self.pos >= self.n:  # a new epoch: reshuffle once, then slice views
+            self._permute()
+            self.pos = 0
         start, self.pos = self.pos, min(self.pos + self.batch, self.n)
         return self.Xp[start : self.pos], self.tp[start : self.pos]
 
@@ -102,10 +106,14 @@ class FastLoop(BareLoop):
         self.fast = FastStep(self.model, cfg.train.loss)
         self.lr = cfg.train.lr
 
-    def step(self) -> torch.Tensor:
+    def _permute(self) -> None:
+        super()._permute()
+        self.Xp, self.tp = self.Xp.numpy(), self.tp.numpy()  # (N, F), (N, K) NumPy views
+
+    def step(self) -> float:  # type: ignore[override]
         """One update in NumPy; returns the batch loss."""
         xb, tb = self._batch()
-        return torch.tensor(self.fast.step(xb.numpy(), tb.numpy(), self.lr, 0.0, 0.0))
+        return self.fast.step(xb, tb, self.lr, 0.0, 0.0)
 
 
 def _sync(device: torch.device) -> None:
@@ -113,39 +121,59 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def time_loop(loop: BareLoop, seconds: float, device: torch.device) -> float:
+class Rate(NamedTuple):
+    """Steps per wall-clock second, and per second of this process's CPU time.
+
+    The second is steady on a busy machine: the benchmark's other threads sleep while a mode
+    runs, so the process's CPU time is the measured loop's (and the Trainer's probes').
+    """
+
+    wall: float
+    cpu: float
+
+
+def _clocks() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+def _rate(steps: int, start: tuple[float, float]) -> Rate:
+    wall, cpu = _clocks()
+    return Rate(steps / (wall - start[0]), steps / max(cpu - start[1], 1e-9))
+
+
+def time_loop(loop: BareLoop, seconds: float, device: torch.device) -> Rate:
     """Steps per second of loop.step() over about `seconds` (after a short warm-up)."""
     for _ in range(5):
         loop.step()
     _sync(device)
-    steps, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
+    steps, start = 0, _clocks()
+    while time.perf_counter() - start[0] < seconds:
         for _ in range(16):  # read the clock every 16 steps
             loop.step()
         steps += 16
     _sync(device)
-    return steps / (time.perf_counter() - t0)
+    return _rate(steps, start)
 
 
 def time_trainer(
     cfg: RunConfig, data: Dataset, seconds: float, with_probes: bool
-) -> tuple[float, int]:
+) -> tuple[Rate, int]:
     """(steps per second, the last snapshot's bytes) of a running Trainer over `seconds`."""
     trainer = Trainer(cfg, dataset=data, with_probes=with_probes, publish_hz=PUBLISH_HZ,
                       grid_resolution=GRID_RESOLUTION, idle_pause_s=None)  # fmt: skip
     try:
         trainer.start()
         time.sleep(min(0.2, seconds / 2))  # warm-up: first epoch, first publish
-        s0, t0 = trainer.step_count, time.perf_counter()
+        s0, start = trainer.step_count, _clocks()
         time.sleep(seconds)
-        s1, t1 = trainer.step_count, time.perf_counter()
+        rate = _rate(trainer.step_count - s0, start)
         nbytes = trainer.latest().nbytes()
     finally:
         trainer.close()
-    return (s1 - s0) / (t1 - t0), nbytes
+    return rate, nbytes
 
 
-def _median_ms(fn: Callable[[], Any], device: torch.device, repeats: int) -> float:
+def _min_ms(fn: Callable[[], Any], device: torch.device, repeats: int) -> float:
     times = []
     for _ in range(repeats):
         _sync(device)
@@ -153,10 +181,10 @@ def _median_ms(fn: Callable[[], Any], device: torch.device, repeats: int) -> flo
         fn()
         _sync(device)
         times.append(time.perf_counter() - t0)
-    return round(1000 * statistics.median(times), 3)
+    return round(1000 * min(times), 3)  # the least disturbed call on a busy machine
 
 
-def probe_times(cfg: RunConfig, data: Dataset, repeats: int = 5) -> dict[str, float]:
+def probe_times(cfg: RunConfig, data: Dataset, repeats: int = 7) -> dict[str, float]:
     """Milliseconds per call of each probe the Trainer runs at publishing time, on this model."""
     trainer = Trainer(cfg, dataset=data, grid_resolution=GRID_RESOLUTION, idle_pause_s=None)
     trainer.step(20)  # gradients exist
@@ -180,12 +208,18 @@ def probe_times(cfg: RunConfig, data: Dataset, repeats: int = 5) -> dict[str, fl
         fns["grids"] = lambda: probes.grids(
             m, trainer.X_grid, GRID_RESOLUTION, head, loss, task
         )  # boundary and every neuron's grid, in one hooked pass
-    return {name: _median_ms(fn, dev, repeats) for name, fn in fns.items()}
+    return {name: _min_ms(fn, dev, repeats) for name, fn in fns.items()}
 
 
 def _boundary(model: nn.Module, X_grid: torch.Tensor, head: Any, loss: Any, task: Any) -> Any:
-    with torch.no_grad():
-        return probes.display_output(model.eval()(X_grid), head, loss, task).cpu().numpy()
+    """The output grid alone: one forward pass without the per-neuron hooks."""
+    was_training = model.training
+    try:
+        with torch.no_grad():
+            out = model.eval()(X_grid)  # (R*R, K)
+            return probes.display_output(out, head, loss, task).cpu().numpy()
+    finally:
+        model.train(was_training)
 
 
 def bench_run(name: str, device: Device, seconds: float, rounds: int) -> dict[str, Any]:
@@ -195,7 +229,7 @@ def bench_run(name: str, device: Device, seconds: float, rounds: int) -> dict[st
     dev = resolve_device(cfg.train.device)
     has_fast = FastStep.supports(BareLoop(cfg, data, dev).model, cfg, dev)
     modes = [m for m in MODES if m != "bare_fast" or has_fast]
-    samples: dict[str, list[float]] = {m: [] for m in modes}
+    samples: dict[str, list[Rate]] = {m: [] for m in modes}
     nbytes = 0
     for _ in range(rounds):
         for mode in modes:
@@ -205,18 +239,32 @@ def bench_run(name: str, device: Device, seconds: float, rounds: int) -> dict[st
             else:
                 loop = (FastLoop if mode == "bare_fast" else BareLoop)(cfg, data, dev)
                 rate = time_loop(loop, seconds, dev)
-            samples[mode].append(rate * cfg.train.batch_size)
-    eps = {m: round(statistics.median(v), 1) for m, v in samples.items()}
+            samples[mode].append(rate)
+    b = cfg.train.batch_size
+    eps = {m: round(b * statistics.median(r.wall for r in v), 1) for m, v in samples.items()}
+    cpu = {m: round(b * statistics.median(r.cpu for r in v), 1) for m, v in samples.items()}
     return {
         "device": dev.type,
-        "batch_size": cfg.train.batch_size,
+        "batch_size": b,
         "fast_path": has_fast,
         "examples_per_s": eps,
-        "trainer_vs_bare": round(eps["trainer"] / eps["bare"], 3),
-        "trainer_probes_vs_bare": round(eps["trainer_probes"] / eps["bare"], 3),
-        "trainer_vs_bare_fast": round(eps["trainer"] / eps["bare_fast"], 3) if has_fast else None,
+        "examples_per_cpu_s": cpu,
+        **_ratios(eps, ""),
+        **_ratios(cpu, "_cpu"),
         "probe_ms": probe_times(cfg, data),
         "snapshot_bytes": nbytes,
+    }
+
+
+def _ratios(eps: dict[str, float], suffix: str) -> dict[str, float | None]:
+    def ratio(a: str, b: str) -> float | None:
+        return round(eps[a] / eps[b], 3) if a in eps and b in eps and eps[b] else None
+
+    return {
+        f"trainer_vs_bare{suffix}": ratio("trainer", "bare"),
+        f"trainer_probes_vs_bare{suffix}": ratio("trainer_probes", "bare"),
+        f"bare_fast_vs_bare{suffix}": ratio("bare_fast", "bare"),
+        f"trainer_vs_bare_fast{suffix}": ratio("trainer", "bare_fast"),
     }
 
 
@@ -241,20 +289,25 @@ def bench(
 
 
 def format_table(result: dict[str, Any]) -> str:
-    """A readable table of the result."""
-    lines = [f"{'run':<11} {'mode':<15} {'examples/s':>12} {'vs bare':>8}"]
+    """A readable table of the result: examples/s (wall and per CPU second) and ratios."""
+    cols = ("examples/s", "vs bare", "ex/cpu-s", "vs bare")
+    lines = [f"{'run':<11} {'mode':<15} " + " ".join(f"{c:>11}" for c in cols)]
     for name, r in result["runs"].items():
-        eps = r["examples_per_s"]
+        eps, cpu = r["examples_per_s"], r["examples_per_cpu_s"]
         for mode, v in eps.items():
-            lines.append(f"{name:<11} {mode:<15} {v:>12,.0f} {v / eps['bare']:>8.2f}")
+            c = cpu[mode]
+            lines.append(
+                f"{name:<11} {mode:<15} {v:>11,.0f} {v / eps['bare']:>11.2f}"
+                f" {c:>11,.0f} {c / cpu['bare']:>11.2f}"
+            )
         ms = ", ".join(f"{k} {v:g}" for k, v in r["probe_ms"].items())
         lines.append(f"{'':<11} probe ms: {ms}")
         lines.append(f"{'':<11} snapshot: {r['snapshot_bytes'] / 1e3:,.1f} kB")
+    devices = sorted({r["device"] for r in result["runs"].values()})
     lines.append(
-        f"device {next(iter(result['runs'].values()))['device'] if result['runs'] else '-'}, "
-        f"{result['torch_threads']} torch thread(s), {result['cpu_count']} cores, "
-        f"load {result['load_avg_1m']}, {result['rounds']} rounds x {result['seconds']} s, "
-        f"{result['total_s']} s in all"
+        f"device {','.join(devices)}, {result['torch_threads']} torch thread(s),"
+        f" {result['cpu_count']} cores, load {result['load_avg_1m']},"
+        f" {result['rounds']} rounds x {result['seconds']} s, {result['total_s']} s in all"
     )
     return "\n".join(lines)
 

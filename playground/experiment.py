@@ -8,7 +8,7 @@ import math
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -19,6 +19,9 @@ from safetensors.torch import save as save_tensors
 
 from playground.config import ConfigError, DatasetName, RunConfig, Task
 from playground.model import build_model, output_head
+
+if TYPE_CHECKING:
+    from playground.trainer import Trainer
 
 FORMAT = "nn-playground-experiment"
 VERSION = "1"
@@ -80,7 +83,7 @@ def save_experiment(
     Path(path).write_bytes(experiment_bytes(cfg, state_dict, history, step, epoch))
 
 
-def experiment_from_trainer(trainer: Any) -> bytes:
+def experiment_from_trainer(trainer: Trainer) -> bytes:
     """A trainer's config, weights and history as experiment bytes (pause it first for a
     snapshot and weights from the same step)."""
     model = trainer.model_copy()

@@ -8,11 +8,10 @@ import inspect
 import json
 import math
 import string
-import time
 import warnings
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -20,7 +19,6 @@ from torch import nn
 from playground import datasets
 from playground import model as model_module
 from playground.config import (
-    ConfigError,
     DatasetName,
     Device,
     Init,
@@ -42,6 +40,9 @@ from playground.experiment import (
 from playground.expressions import parse_expression
 from playground.model import SeededDropout, build_model, output_head, trainable_layers
 from playground.probes import layer_names
+
+if TYPE_CHECKING:
+    from playground.trainer import Trainer
 
 DEFAULT_STEPS = 1000  # the script's length when the config sets no step or epoch limit
 ONNX_OPSET = 17
@@ -637,17 +638,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_export(args: argparse.Namespace) -> int:
     """Train or load, write the requested files; the last stdout line is a JSON summary."""
     from playground import headless
-    from playground.__main__ import load_config
+    from playground.__main__ import apply_sets, load_config
 
     outputs = {k: getattr(args, k) for k in _OUTPUTS if getattr(args, k)}
     if not outputs:
         raise ValueError(
             "export: nothing to write; give --code, --onnx, --experiment or --history-csv"
         )
+    if args.steps is not None and args.steps < 1:
+        raise ValueError(f"--steps: must be at least 1, got {args.steps}")
     loaded = None
     if args.run or args.experiment_in:
         loaded = load_run(args.run) if args.run else load_experiment(args.experiment_in)
-        cfg = _with_sets(loaded.cfg, args.set)
+        cfg = apply_sets(loaded.cfg, args.set)
     else:
         cfg = load_config(args.config, args.preset, args.set)
     if args.steps is not None:
@@ -670,35 +673,20 @@ def cmd_export(args: argparse.Namespace) -> int:
 _OUTPUTS = ("code", "onnx", "experiment", "history_csv")
 
 
-def _with_sets(cfg: RunConfig, sets: list[str]) -> RunConfig:
-    """cfg with --set KEY=VALUE overrides, parsed as `train --set` parses them."""
-    for item in sets:
-        key, sep, raw = item.partition("=")
-        if not sep:
-            raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. data.noise=25")
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
-        cfg = with_value(cfg, key.strip(), value)
-    return cfg
-
-
-def _continue(cfg: RunConfig, state: dict[str, torch.Tensor], train: bool) -> tuple:
+def _continue(
+    cfg: RunConfig, state: dict[str, torch.Tensor], train: bool
+) -> tuple[Trainer, dict[str, Any]]:
     """A trainer on loaded weights; trained to cfg's stop condition when asked."""
-    from playground.headless import FINAL, summary
+    from playground.headless import run, summary
     from playground.trainer import Trainer
 
-    trainer = Trainer(cfg, with_probes=False, idle_pause_s=None, initial_state=state)
-    t0 = time.monotonic()
-    snap = trainer.start() if train else trainer.latest()
-    while train and snap.status not in FINAL:
-        time.sleep(0.05)
-        snap = trainer.latest()
-    return trainer, summary(snap, cfg, time.monotonic() - t0)
+    if train:
+        return run(cfg, initial_state=state)
+    trainer = Trainer(cfg, with_probes=False, idle_pause_s=None, initial_state=state, capped=False)
+    return trainer, summary(trainer.latest(), cfg, 0.0)
 
 
-def _write(trainer: Any, outputs: dict[str, str], loaded: Experiment | None) -> dict[str, str]:
+def _write(trainer: Trainer, outputs: dict[str, str], loaded: Experiment | None) -> dict[str, str]:
     """Write each requested file; returns kind -> path."""
     from playground.headless import write_history_csv
 

@@ -21,12 +21,15 @@ FINAL = (Status.DONE, Status.DIVERGED, Status.FAILED, Status.CLOSED)
 def run(
     cfg: RunConfig,
     progress: Callable[[Snapshot], None] | None = None,
-    poll_s: float = 0.2,
+    poll_s: float = 0.05,
+    initial_state: dict[str, Any] | None = None,
 ) -> tuple[Trainer, dict[str, Any]]:
     """Train until a stop condition (the caller closes the returned trainer)."""
     if not (cfg.train.max_steps or cfg.train.max_epochs or cfg.train.target_test_loss):
         raise ValueError("train: no stop condition; set max_steps (or --steps N)")
-    trainer = Trainer(cfg, with_probes=False, idle_pause_s=None, capped=False)
+    trainer = Trainer(
+        cfg, with_probes=False, idle_pause_s=None, capped=False, initial_state=initial_state
+    )
     t0 = time.monotonic()
     snap = trainer.start()
     while snap.status not in FINAL:

@@ -358,6 +358,7 @@ def test_cli_export_from_run_folder_and_experiment(tmp_path: Path, capsys) -> No
     "args, message",
     [
         (["--preset", "circle"], "nothing to write"),
+        (["--experiment-in", "a.nnpg", "--steps", "0", "--code", "x.py"], "--steps"),
         (["--preset", "nope", "--code", "x.py"], "unknown preset"),
         (["--experiment-in", "missing.nnpg", "--code", "x.py"], "does not exist"),
         (["--run", "no-such-dir", "--code", "x.py"], "cannot read"),

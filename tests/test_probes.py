@@ -10,9 +10,9 @@ import pytest
 import torch
 from torch import nn
 
+from playground import probes as probes_module
 from playground.config import Activation, LayerKind, LayerSpec, Loss, ModelConfig, Task
 from playground.engine import activation_stats, grid_points, histogram
-from playground import probes as probes_module
 from playground.model import LOSSES, Head, build_model, trainable_layers
 from playground.probes import display_output, grids, layer_activations, layer_names, layer_probes
 from tests.engine_fixtures import one_torch_thread

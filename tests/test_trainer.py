@@ -236,7 +236,7 @@ def test_failure_while_running(make_trainer: MakeTrainer) -> None:
     assert "late failure" in snap.message and t.is_alive
 
 
-def test_a_failing_probe_does_not_stop_the_run(make_trainer: MakeTrainer, monkeypatch) -> None:
+def test_a_failing_probe_does_not_stop_the_run(monkeypatch, make_trainer: MakeTrainer) -> None:
     def broken(*args, **kwargs):
         raise RuntimeError("probe broke")
 
@@ -247,7 +247,8 @@ def test_a_failing_probe_does_not_stop_the_run(make_trainer: MakeTrainer, monkey
     assert snap.status == Status.RUNNING and "probe broke" in snap.probe_error
 
 
-def test_runs_beyond_the_cap_wait_for_a_slot(make_trainer: MakeTrainer, monkeypatch) -> None:
+def test_runs_beyond_the_cap_wait_for_a_slot(monkeypatch, make_trainer: MakeTrainer) -> None:
+    # monkeypatch comes first: it is undone only after the trainers have released their slots
     monkeypatch.setattr(trainer_module, "_SLOTS", threading.BoundedSemaphore(1))
     first, second = make_trainer(), make_trainer()
     first.start()
@@ -296,7 +297,7 @@ def test_no_idle_pause_when_disabled(make_trainer: MakeTrainer) -> None:
     assert snap.status == Status.RUNNING
 
 
-def test_history_stays_bounded(make_trainer: MakeTrainer, monkeypatch) -> None:
+def test_history_stays_bounded(monkeypatch, make_trainer: MakeTrainer) -> None:
     monkeypatch.setattr(trainer_module, "History", functools.partial(History, capacity=40))
     t = make_trainer(tiny_config(eval_every=1), with_probes=False)
     t.step(300)

@@ -48,7 +48,7 @@ def _grid(n: int, titles: Sequence[str], height_per_row: int = ROW_HEIGHT) -> go
     cols = max(1, min(COLUMNS, n))
     rows = max(1, math.ceil(n / cols))
     fig = make_subplots(rows, cols, subplot_titles=list(titles), horizontal_spacing=0.06,
-                        vertical_spacing=min(0.25, 0.6 / rows))  # fmt: skip
+                        vertical_spacing=min(0.2, 0.3 / rows))  # fmt: skip
     fig.update_layout(**base_layout(60 + rows * height_per_row, showlegend=False))
     fig.update_annotations(font_size=11)
     fig.update_xaxes(gridcolor=GRID, zerolinecolor=GRID, tickfont_size=9)
