@@ -23,6 +23,7 @@ from playground.saliency import BASELINES, METHODS, attribute
 from playground.snapshot import Snapshot
 from ui import images_widgets as iw
 from ui import views
+from ui.diagnostics_view import diagnostics_panel
 from ui.state import get_session, trainer_slot
 from ui.widgets import init_state
 
@@ -177,6 +178,8 @@ def live() -> None:
         _confusion(snap)
     if cnn and s["img_inside"]:
         _inside_cnn(snap)
+    if s.get("img_diagnostics"):
+        diagnostics_panel(snap, key="img_diag")
     if running and not snap.is_active:
         st.rerun()  # the run stopped by itself: redraw the page once, then stop refreshing
 
@@ -276,4 +279,7 @@ with right:
     if cnn:
         st.toggle("Show filters and feature maps", key="img_inside",
                   help="Draw every conv filter and the chosen example's feature maps.")  # fmt: skip
+    st.toggle("Show diagnostics", key="img_diagnostics",
+              help="Gradient flow with warnings, weight/gradient/activation histograms over "
+              "time, dead and saturated units.")  # fmt: skip
     st.fragment(run_every=REFRESH_S if running else None)(live)()

@@ -83,7 +83,8 @@ with right:
     opt[3].number_input("Last N steps", 0, 10**9, step=100, key="last_n",
                         help="Show only the recent part of the curves (0 = all).")  # fmt: skip
     extra = opt[4].selectbox("More views", views.EXTRA_VIEWS, key="extra_view",
-                             help="Curves, weight matrices, gradient flow, one neuron large, "
+                             help="Curves, weight matrices, diagnostics (gradient flow, histograms over time, "
+                             "dead and saturated units), one neuron large, "
                              "the output in 3-D, or the error per test point.")  # fmt: skip
 
 

@@ -202,8 +202,8 @@ class Trainer:
         self.model.to(self.device).train()
         self.optimizer = make_optimizer(self.model, cfg.train)
         self.weights = weight_params(self.model)
-        use_fast = FastStep.supports(self.model, cfg, self.device)
-        self._fast = FastStep(self.model, cfg.train.loss) if use_fast else None
+        self._fast: FastStep | None = None
+        self._choose_step()
         self.activations = probes.layer_activations(self.model)
         self._batch_gen = torch.Generator().manual_seed(cfg.train.seed)
         self.step_count, self.epoch, self._pos = 0, 0, self.data.X_train.shape[0]
@@ -265,7 +265,8 @@ class Trainer:
         """A running trainer holds one of the server's slots, or waits for one."""
         if self._status not in (Status.RUNNING, Status.WAITING) or self._has_slot:
             return
-        if not self._capped or _SLOTS.acquire(blocking=False):
+        self._slots = _SLOTS  # released to the same semaphore it came from
+        if not self._capped or self._slots.acquire(blocking=False):
             self._has_slot = True
             if self._status == Status.WAITING:
                 self._status, self._message = Status.RUNNING, ""
@@ -282,7 +283,7 @@ class Trainer:
         if self._has_slot:
             self._has_slot = False
             if self._capped:
-                _SLOTS.release()
+                self._slots.release()
 
     def _apply_commands(self) -> bool:
         """Apply queued commands in order; publish their echo. True when closing."""
@@ -333,6 +334,17 @@ class Trainer:
         self.cfg = dataclasses.replace(self.cfg, train=train)
         for group in self.optimizer.param_groups:
             group["lr"] = scheduled_lr(train, self.step_count)
+        self._choose_step()
+
+    def _choose_step(self) -> None:
+        """The NumPy fast step where it applies (it may stop applying: grad_clip set live)."""
+        use_fast = FastStep.supports(self.model, self.cfg, self.device)
+        if use_fast and self._fast is None:
+            self._fast = FastStep(self.model, self.cfg.train.loss)
+            if hasattr(self, "_Xp"):  # mid-epoch: NumPy views of this epoch's order
+                self._Xpn, self._tpn = self._Xp.numpy(), self._tp.numpy()
+        elif not use_fast:
+            self._fast = None
 
     def _set_param(self, layer: int, row: int, col: int | None, value: float) -> None:
         _, m, _ = trainable_layers(self.model)[layer]
@@ -420,6 +432,8 @@ class Trainer:
     def _diverge(self, bad: float) -> None:
         self.model.load_state_dict(self._good_state)
         self.optimizer = make_optimizer(self.model, self.cfg.train)  # its moments may be nan too
+        if self._pending:  # a manual step(n) ends here: acknowledge it
+            self._done_seq = self._step_seq
         self._pending = 0
         self._status = Status.DIVERGED
         self._message = (

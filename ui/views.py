@@ -12,8 +12,9 @@ from playground.engine import grid_points
 from playground.figures import boundary, curves, network, weights
 from playground.snapshot import Snapshot, Status
 from playground.trainer import Trainer
+from ui.diagnostics_view import diagnostics_panel
 
-EXTRA_VIEWS = ("Curves", "Weights", "Gradient flow", "Neuron", "3-D output", "Error")
+EXTRA_VIEWS = ("Curves", "Weights", "Diagnostics", "Neuron", "3-D output", "Error")
 _STATUS_ICON = {
     Status.RUNNING: ":material/play_arrow:",
     Status.WAITING: ":material/hourglass_top:",
@@ -109,9 +110,8 @@ def extra_view(name: str, trainer: Trainer, snap: Snapshot, opts: dict) -> None:
         names = [p.name for p in snap.layers]
         st.plotly_chart(weights.weight_heatmaps(names, [p.weights for p in snap.layers]))
         st.plotly_chart(weights.grad_norm_bars(names, [p.grad_norm for p in snap.layers]))
-    elif name == "Gradient flow":
-        st.plotly_chart(curves.grad_flow_curve(h, last_n_steps=last_n))
-        st.plotly_chart(curves.update_ratio_curve(h, last_n_steps=last_n))
+    elif name == "Diagnostics":
+        diagnostics_panel(snap, key="diag", last_n=last_n)
     elif name == "Neuron":
         _neuron_view(snap, opts.get("neuron"))
     elif name == "3-D output" and snap.grid is not None:
