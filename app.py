@@ -1,7 +1,5 @@
 """Entrypoint: page config, st.navigation listing every page, shared sidebar."""
 
-from pathlib import Path
-
 import streamlit as st
 
 st.set_page_config(page_title="Neural Network Playground", page_icon="🧠", layout="wide")
@@ -9,15 +7,13 @@ st.set_page_config(page_title="Neural Network Playground", page_icon="🧠", lay
 st.html("<style>[data-stale='true'] {opacity: 1 !important; transition: none !important;}</style>")
 
 _PAGES = [
-    ("pages/playground.py", "Playground", ":material/hub:", True),
-    ("pages/backprop.py", "Backprop", ":material/calculate:", False),
-    ("pages/images.py", "Images & saliency", ":material/image:", False),
-    ("pages/compare.py", "Compare", ":material/compare:", False),
-    ("pages/server.py", "Server status", ":material/dns:", False),
+    ("app_pages/home.py", "Playground", ":material/hub:", True),
+    ("app_pages/backprop.py", "Backprop", ":material/calculate:", False),
+    ("app_pages/images.py", "Images & saliency", ":material/image:", False),
+    ("app_pages/compare.py", "Compare", ":material/compare:", False),
+    ("app_pages/server.py", "Server status", ":material/dns:", False),
 ]
 pages = [
-    st.Page(path, title=title, icon=icon, default=default)
-    for path, title, icon, default in _PAGES
-    if Path(path).exists()
+    st.Page(path, title=title, icon=icon, default=default) for path, title, icon, default in _PAGES
 ]
 st.navigation(pages).run()

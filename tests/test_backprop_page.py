@@ -1,4 +1,4 @@
-"""AppTest for pages/backprop.py: it renders, every button works, a Playground request loads."""
+"""AppTest for app_pages/backprop.py: it renders, every button works, a Playground request loads."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from streamlit.testing.v1 import AppTest
 from playground import backprop as bp
 from ui.state import Session
 
-PAGE = Path(__file__).resolve().parents[1] / "pages" / "backprop.py"
-# Run through a wrapper: AppTest.from_file would put pages/ first on sys.path, where
-# pages/playground.py shadows the playground package (app.py runs pages from the repo root).
+PAGE = Path(__file__).resolve().parents[1] / "app_pages" / "backprop.py"
+# Run through a wrapper, the way app.py runs pages: from the repo root (AppTest.from_file
+# would put app_pages/ first on sys.path).
 WRAPPER = f"import runpy\nrunpy.run_path({str(PAGE)!r})\n"
 XOR = "XOR 2-2-1 (sigmoid)"
 

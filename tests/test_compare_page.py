@@ -1,4 +1,4 @@
-"""AppTest for pages/compare.py: renders, play / pause / reset, presets, custom axes, errors."""
+"""AppTest for app_pages/compare.py: renders, play / pause / reset, presets, custom axes, errors."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from streamlit.testing.v1 import AppTest
 from playground.config import RunConfig, TrainConfig
 from ui.state import Session
 
-PAGE = Path(__file__).resolve().parents[1] / "pages" / "compare.py"
-# Run through a wrapper: AppTest.from_file would put pages/ first on sys.path, where
-# pages/playground.py shadows the playground package (app.py runs pages from the repo root).
+PAGE = Path(__file__).resolve().parents[1] / "app_pages" / "compare.py"
+# Run through a wrapper, the way app.py runs pages: from the repo root (AppTest.from_file
+# would put app_pages/ first on sys.path).
 WRAPPER = f"import runpy\nrunpy.run_path({str(PAGE)!r})\n"
 
 

@@ -10,11 +10,11 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-# Import the package before AppTest puts pages/ (with pages/playground.py) on sys.path.
+# Import the package before AppTest puts app_pages/ on sys.path.
 from playground.saliency import METHODS
 from ui.images_widgets import downsample_drawing
 
-PAGE = "pages/images.py"
+PAGE = "app_pages/images.py"
 TIMEOUT_S = 60
 
 

@@ -113,4 +113,4 @@ def _explain_link(slot: TrainerSlot, sess: Session) -> None:
     except SpecError as e:
         st.warning(f"Too big or unusual for the Backprop page: {e}")
         return
-    st.switch_page("pages/backprop.py")
+    st.switch_page("app_pages/backprop.py")
