@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from playground.config import ConfigError, RunConfig, Task
+from playground.config import ConfigError, RunConfig, Task, with_value
 from playground.datasets import DataError, parse_expression
 from ui import tools, views, widgets
 from ui.state import get_session, trainer_slot
 from ui.thumbs import dataset_previews
+from ui.upload import csv_choices, csv_upload
 from ui.urlstate import UI_PARAMS, config_from_params, config_to_params, hidden_controls
 
 REFRESH_S = 0.3
@@ -53,6 +54,13 @@ with left:
     widgets.feature_controls(hidden)
     st.subheader("Network")
     widgets.network_controls(hidden, kinds=("dense", "dropout", "batchnorm"))
+    csv_path = None
+    if "csv" not in hidden:
+        with st.expander("Your own data (CSV)"):
+            csv_path = csv_upload()
+            st.toggle("Train on this file", key="use_csv", disabled=csv_path is None,
+                      help="Numeric feature columns and one target column; the network's "
+                      "input is every other column, standardised.")  # fmt: skip
 with st.sidebar:
     st.header("Training")
     widgets.train_controls(hidden, Task(st.session_state["problem"]))
@@ -61,6 +69,9 @@ try:
     cfg = widgets.config_from_widgets(sess.config)
     for expr in cfg.data.custom_features:
         parse_expression(expr)
+    if csv_path and st.session_state.get("use_csv"):
+        target, task = csv_choices()
+        cfg = with_value(cfg, "data", cfg.data.to_csv(csv_path, target, task))
     sess.config = cfg
 except (ConfigError, DataError) as e:
     feature_error.error(f"{e} — the current run keeps going with the last valid setup.")
@@ -83,9 +94,9 @@ with right:
     opt[3].number_input("Last N steps", 0, 10**9, step=100, key="last_n",
                         help="Show only the recent part of the curves (0 = all).")  # fmt: skip
     extra = opt[4].selectbox("More views", views.EXTRA_VIEWS, key="extra_view",
-                             help="Curves, weight matrices, diagnostics (gradient flow, histograms over time, "
-                             "dead and saturated units), one neuron large, "
-                             "the output in 3-D, or the error per test point.")  # fmt: skip
+                             help="Curves, weight matrices, diagnostics (gradient flow, "
+                             "histograms over time, dead and saturated units), one neuron "
+                             "large, the output in 3-D, or the error per test point.")  # fmt: skip
 
 
 def live() -> None:

@@ -166,6 +166,11 @@ class DataConfig:
         if self.name == DatasetName.CSV and not self.csv_path:
             _fail("data.csv_path", "the csv dataset needs a file path")
 
+    def to_csv(self, path: str, target: str, task: Task) -> dict[str, Any]:
+        """This section as a plain dict switched to a CSV file (for with_value)."""
+        d = _to_plain(self) | {"name": "csv", "csv_path": path, "csv_target": target}
+        return d | {"csv_task": task.value, "features": [], "custom_features": [], "n_classes": 2}
+
     @property
     def is_2d(self) -> bool:
         return self.name in TWO_D_SETS
