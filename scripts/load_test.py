@@ -20,7 +20,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.browser_harness import (  # noqa: E402 - needs the repo on sys.path first
+from tests.browser_harness import (
     REPO_ROOT,
     by_key,
     launch_chromium,
@@ -34,6 +34,7 @@ from tests.browser_harness import (  # noqa: E402 - needs the repo on sys.path f
 POLL_S = 0.1  # status text polling period
 HEALTH_S = 0.5  # health probe period
 STATUS_JS = "() => document.querySelector('.st-key-status')?.innerText ?? ''"
+STATUS = re.compile(r"\b(idle|running|waiting|paused|done|diverged|failed|closed)\b")
 THREADS = re.compile(r"Trainer threads alive:\s*(\d+)")
 
 
@@ -79,7 +80,7 @@ class HealthProbe(threading.Thread):
 
 def press_play(page: Any) -> None:
     """Click Play and wait until the script run it started is done."""
-    by_key(page, "play").locator("button").click()
+    by_key(page, "play").locator("button").first.click()
     wait_idle(page)
 
 
@@ -112,18 +113,24 @@ def _session(changes: int, samples: list, text: str, duration: float) -> dict[st
     steps = (samples[-1][1] - samples[0][1]) if len(samples) > 1 else 0
     span = (samples[-1][0] - samples[0][0]) if len(samples) > 1 else 0.0
     shown = [s[2] for s in samples if s[2] > 0]
+    status = STATUS.search(text)
     return {
         "refreshes_per_s": round(changes / duration, 2),
         "steps_per_s_from_steps": round(steps / span, 1) if span > 0 else 0.0,
         "steps_per_s_shown_median": round(statistics.median(shown), 1) if shown else 0.0,
-        "final_status": text.split("·")[0].strip(),
+        "final_status": status.group(1) if status else text[:40],
     }
 
 
-def trainer_threads(browser: Any, url: str, target: int, timeout_s: float) -> tuple[int, float]:
-    """Poll the /server page until it shows `target` trainer threads: (last count, seconds)."""
+def trainer_threads(
+    browser: Any, url: str, target: int, timeout_s: float, t0: float | None = None
+) -> tuple[int, float]:
+    """Poll the /server page until it shows `target` trainer threads.
+
+    Returns the last count seen and the seconds from t0 (default: now) until it was seen.
+    """
+    t0 = time.monotonic() if t0 is None else t0
     page = open_app(browser, f"{url}/server")
-    t0 = time.monotonic()
     count = -1
     try:
         while time.monotonic() - t0 < timeout_s:
@@ -131,7 +138,7 @@ def trainer_threads(browser: Any, url: str, target: int, timeout_s: float) -> tu
             count = int(match.group(1)) if match else -1
             if count == target:
                 break
-            by_key(page, "server_refresh").locator("button").click()
+            by_key(page, "server_refresh").locator("button").first.click()
             wait_idle(page)
             time.sleep(0.2)
         return count, round(time.monotonic() - t0, 2)
@@ -149,9 +156,10 @@ def load_phase(browser: Any, url: str, n: int, seconds: float, health: HealthPro
     sessions = measure(pages, seconds)
     health.stop.set()
     errors = sum(p.locator("[data-testid='stException']").count() for p in pages)
+    t_close = time.monotonic()
     for page in pages:
         page.context.close()
-    left, took = trainer_threads(browser, url, 0, 30.0)
+    left, took = trainer_threads(browser, url, 0, 30.0, t_close)
     return {
         "sessions": sessions,
         "health": health.report(),
@@ -195,7 +203,7 @@ def main() -> int:
     playwright = start_playwright()
     browser = launch_chromium(playwright)
     try:
-        report = {"url": url, "server_pid": proc.pid, "server_rss_mb_start": rss_mb(proc.pid)}
+        report = {"url": url, "server_rss_mb_start": round(rss_mb(proc.pid), 1)}
         health = HealthProbe(url)
         report["load"] = load_phase(browser, url, args.sessions, args.seconds, health)
         report["cycles"] = cycle_phase(browser, url, proc.pid, args.cycles)

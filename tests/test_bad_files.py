@@ -1,4 +1,4 @@
-"""Bad files: CSV uploads, config and experiment files are refused with a clear message, never run."""
+"""Bad files: CSV uploads, config and experiment files are refused with a message, never run."""
 
 from __future__ import annotations
 
@@ -13,8 +13,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from playground.config import MAX_SAMPLES, ConfigError, DataConfig, DatasetName, RunConfig, Task
-from playground.datasets import MAX_CSV_BYTES, MAX_CSV_COLUMNS, DataError, load_csv
-from playground.datasets import validate_csv_bytes
+from playground.datasets import (
+    MAX_CSV_BYTES,
+    MAX_CSV_COLUMNS,
+    DataError,
+    load_csv,
+    validate_csv_bytes,
+)
 from playground.snapshot import Status
 from playground.trainer import Trainer
 from tests.engine_fixtures import tiny_config, wait_for
@@ -287,8 +292,8 @@ def test_a_good_experiment_loads(good_experiment: bytes) -> None:  # the control
     ],
 )
 def test_bad_experiment_files_are_refused(good_experiment: bytes, name: str, words: str) -> None:
-    from safetensors.torch import save as save_tensors
     import torch
+    from safetensors.torch import save as save_tensors
 
     data = {
         "empty": b"",

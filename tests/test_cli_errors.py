@@ -154,11 +154,10 @@ def test_in_a_real_process_too(files: dict[str, str]) -> None:
     """The same contract from the shell (run at once: each start imports torch)."""
     cases = [("frobnicate",), ("train", "--config", files["truncated"])]
     cases += [("train", "--set", "train.lr=-1"), ("backprop", "--spec", files["not_json"])]
+    pipe = subprocess.PIPE
+    cmd = [sys.executable, "-m", "playground"]
     procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "playground", *argv], cwd=REPO, text=True,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )  # fmt: skip
+        subprocess.Popen([*cmd, *argv], cwd=REPO, text=True, stdout=pipe, stderr=pipe)
         for argv in cases
     ]
     for proc in procs:

@@ -36,9 +36,9 @@ def csv_upload(key_prefix: str = "") -> str | None:
         "Task", [t.value for t in Task], key=f"{key_prefix}csv_task", horizontal=True,
         help="Classification: the target holds at most 10 labels. Regression: a number.",
     )  # fmt: skip
-    columns = _header(data)
+    columns = tuple(dict.fromkeys(_header(data)[::-1]))  # last column first: the default target
     target = st.selectbox(
-        "Target column", tuple(dict.fromkeys(columns[::-1])) or ("",), key=f"{key_prefix}csv_target",
+        "Target column", columns or ("",), key=f"{key_prefix}csv_target",
         help="The column the network learns to predict (the last one by default).",
     )  # fmt: skip
     try:
