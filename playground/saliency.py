@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,8 @@ from captum.attr import (
 )
 from torch import Tensor, nn
 
+from playground.datasets import FEATURE_FUNCS
+from playground.expressions import compile_expression
 from playground.probes_images import eval_mode
 
 Adapter = Callable[..., Tensor]
@@ -342,3 +344,39 @@ def _gradcam_layer(model: nn.Module, layer: int | None) -> nn.Module:
     if not -len(children) <= layer < len(children):
         raise ValueError(f"gradcam option layer={layer} is out of range (0..{len(children) - 1})")
     return children[layer]
+
+
+def differentiable_features(
+    features: Sequence[str], custom: Sequence[str]
+) -> Callable[[Tensor], Tensor]:
+    """The 2-D feature map (M, 2) -> (M, F) as a torch function with a gradient.
+
+    The features are NumPy functions (built-in ones and the user's parsed expressions), so the
+    backward pass uses their Jacobian by central differences in float64 (h = 1e-6: error about
+    1e-10 for these smooth functions), chained with autograd's gradient for the model.
+    """
+    funcs = [FEATURE_FUNCS[f] for f in features] + [compile_expression(c) for c in custom]
+
+    def table(p: np.ndarray) -> np.ndarray:  # (M, 2) float64 -> (M, F) float64
+        return np.stack([fn(p[:, 0], p[:, 1]) for fn in funcs], axis=1)
+
+    class _Features(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, pts: Tensor) -> Tensor:
+            raw = pts.detach().cpu().double().numpy()
+            ctx.save_for_backward(pts)
+            return torch.as_tensor(table(raw), dtype=pts.dtype, device=pts.device)
+
+        @staticmethod
+        def backward(ctx, grad_out: Tensor) -> Tensor:
+            (pts,) = ctx.saved_tensors
+            raw, h = pts.detach().cpu().double().numpy(), 1e-6
+            cols = []
+            for axis in (0, 1):
+                step = np.zeros(2)
+                step[axis] = h
+                cols.append((table(raw + step) - table(raw - step)) / (2 * h))  # (M, F)
+            jac = torch.as_tensor(np.stack(cols, axis=2), device=pts.device)  # (M, F, 2)
+            return torch.einsum("mf,mfk->mk", grad_out.double(), jac).to(pts.dtype)
+
+    return _Features.apply

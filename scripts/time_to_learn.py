@@ -74,10 +74,13 @@ def headless(cfg: RunConfig, with_probes: bool, seconds: float) -> dict:
         elapsed = time.monotonic() - t0
     finally:
         trainer.close()
+    steps, losses = snap.history["step"], snap.history["test_loss"]
+    first = {str(th): int(steps[losses < th][0]) for th in THRESHOLDS if (losses < th).any()}
     return {
         "with_probes": with_probes,
         "steps_per_s": round(snap.step / elapsed, 1),
-        "time_to_loss": reached,
+        "time_to_loss": reached,  # seen by polling at 20 Hz, as a page would at best
+        "first_step_below": first,  # exact, from the history (evaluated once per epoch)
     }
 
 

@@ -163,3 +163,11 @@ def test_divergence_shows_message_and_keeps_weights():
             break
     assert "diverged" in _status(at)
     assert any("Restored the last good weights" in e.value for e in at.error)
+
+
+@pytest.mark.parametrize("view", ["Curves", "Weights", "Diagnostics", "Input gradient",
+                                  "Neuron", "3-D output", "Error"])  # fmt: skip
+def test_every_extra_view_renders(at, view):
+    at.button(key="step").click().run()
+    at.selectbox(key="extra_view").set_value(view).run()
+    assert not at.exception, [e.value for e in at.exception]

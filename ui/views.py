@@ -8,13 +8,16 @@ import numpy as np
 import streamlit as st
 
 from playground.datasets import DOMAIN, feature_matrix
-from playground.engine import grid_points
-from playground.figures import boundary, curves, network, weights
+from playground.engine import grid_axis, grid_points
+from playground.figures import boundary, curves, images, network, weights
+from playground.saliency import differentiable_features, input_gradient_grid
 from playground.snapshot import Snapshot, Status
 from playground.trainer import Trainer
 from ui.diagnostics_view import diagnostics_panel
 
-EXTRA_VIEWS = ("Curves", "Weights", "Diagnostics", "Neuron", "3-D output", "Error")
+EXTRA_VIEWS = (
+    "Curves", "Weights", "Diagnostics", "Input gradient", "Neuron", "3-D output", "Error",
+)  # fmt: skip
 _STATUS_ICON = {
     Status.RUNNING: ":material/play_arrow:",
     Status.WAITING: ":material/hourglass_top:",
@@ -112,6 +115,8 @@ def extra_view(name: str, trainer: Trainer, snap: Snapshot, opts: dict) -> None:
         st.plotly_chart(weights.grad_norm_bars(names, [p.grad_norm for p in snap.layers]))
     elif name == "Diagnostics":
         diagnostics_panel(snap, key="diag", last_n=last_n)
+    elif name == "Input gradient" and snap.grid is not None:
+        _input_gradient_view(trainer, snap)
     elif name == "Neuron":
         _neuron_view(snap, opts.get("neuron"))
     elif name == "3-D output" and snap.grid is not None:
@@ -142,3 +147,19 @@ def _error_view(trainer: Trainer, snap: Snapshot) -> None:
         y = 2 * y - 1  # the +-1 score the output is compared with
     st.plotly_chart(boundary.regression_error(d.points_test, y, snap.test_output[:, 0]))
     st.caption("Error at each test point: the model's output minus the target.")
+
+
+def _input_gradient_view(trainer: Trainer, snap: Snapshot) -> None:
+    """d output / d (x1, x2) as arrows over the output: where the model is most sensitive."""
+    cfg = trainer.cfg.data
+    axis = grid_axis(snap.grid_bound, 20)
+    units = trainer.head.units  # 1 score; 2 logits (class 1's); more: the most likely class's
+    k = 0 if units == 1 else (1 if units == 2 else int(np.argmax(snap.grid.mean(axis=(1, 2)))))
+    fn = differentiable_features(cfg.features, cfg.custom_features)
+    gx, gy = input_gradient_grid(trainer.model_copy(), fn, axis, axis, output_index=k)
+    r = snap.grid.shape[-1]
+    base = snap.grid[0][:: r // 20, :: r // 20][:20, :20]
+    st.plotly_chart(images.gradient_field(axis, axis, gx, gy, base, normalize=True))
+    which = "the output" if units == 1 else f"class {k}'s output (logit)"
+    st.caption(f"Arrows: the gradient of {which} with respect to (x1, x2) on a 20x20 grid, "
+               "through the input features (arrow length scaled to the largest).")  # fmt: skip
