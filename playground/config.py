@@ -130,7 +130,7 @@ def _fail(path: str, msg: str) -> typing.NoReturn:
 
 def _check_range(path: str, value: float, lo: float, hi: float) -> None:
     if not (lo <= value <= hi):
-        _fail(path, f"must be between {lo} and {hi}, got {value!r}")
+        _fail(path, f"must be between {lo} and {hi}, got {str(value)[:40]}")
 
 
 @dataclass(frozen=True)
@@ -328,6 +328,8 @@ class RunConfig:
             d = json.loads(s)
         except json.JSONDecodeError as e:
             raise ConfigError(f"config: not valid JSON ({e.msg} at line {e.lineno})") from None
+        except RecursionError:
+            raise ConfigError("config: nested too deeply to be a RunConfig") from None
         return cls.from_dict(d)
 
     def replace(self, **sections: Any) -> RunConfig:
@@ -426,8 +428,12 @@ def _coerce(tp: Any, v: Any, path: str) -> Any:
             _fail(path, f"expected an integer, got {v!r}")
         return int(v)
     if tp is float:
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            _fail(path, f"expected a finite number, got {v!r}")
+        try:
+            ok = not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v)
+        except OverflowError:  # an integer beyond float's range
+            ok = False
+        if not ok:
+            _fail(path, f"expected a finite number, got {str(v)[:40]!r}")
         return float(v)
     if tp is str:
         if not isinstance(v, str):

@@ -101,7 +101,9 @@ def test_fast_loop_and_trainer_take_the_same_steps() -> None:
     state, losses = _trainer_run(cfg, data)
     fast_state, fast_losses = _loop_run(FastLoop(cfg, data, CPU), data)
     assert _same(state, fast_state)
-    assert losses == fast_losses
+    # The same weights at every step; the Trainer may evaluate them another way (in NumPy on
+    # the fast path), so its recorded losses need only agree to float32 rounding.
+    assert losses == pytest.approx(fast_losses, rel=1e-6)
     # Autograd sums in another order in float32: the same run, equal to rounding only.
     bare_state, bare_losses = _loop_run(BareLoop(cfg, data, CPU), data)
     for k in state:

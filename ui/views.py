@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import streamlit as st
@@ -39,6 +42,19 @@ def feature_grids(
     return feature_matrix(pts, features, custom).T.reshape(-1, resolution, resolution)
 
 
+def guarded(view: Callable[..., None]) -> Callable[..., None]:
+    """A view that fails shows its error in place; the rest of the page and the run go on."""
+
+    @functools.wraps(view)
+    def safe(*args: Any, **kwargs: Any) -> None:
+        try:
+            view(*args, **kwargs)
+        except Exception as e:  # noqa: BLE001 - one broken chart must not blank the page
+            st.error(f"This view failed and was skipped ({type(e).__name__}: {e}).")
+
+    return safe
+
+
 def _fmt(x: float) -> str:
     return "–" if not math.isfinite(x) else f"{x:.4f}"
 
@@ -59,6 +75,7 @@ def status_line(snap: Snapshot) -> None:
             st.warning(f"A view's probe failed (training goes on): {snap.probe_error}")
 
 
+@guarded
 def metrics(snap: Snapshot, classification: bool) -> None:
     """Train and test loss (and accuracy) as TensorFlow Playground shows them."""
     text = f"Test loss **{_fmt(snap.test_loss)}** · Training loss **{_fmt(snap.train_loss)}**"
@@ -68,6 +85,7 @@ def metrics(snap: Snapshot, classification: bool) -> None:
     st.markdown(text)
 
 
+@guarded
 def boundary_chart(trainer: Trainer, snap: Snapshot, show_test: bool, discretize: bool) -> None:
     """The output over the plane with the data points."""
     d = trainer.data
@@ -82,6 +100,7 @@ def boundary_chart(trainer: Trainer, snap: Snapshot, show_test: bool, discretize
         st.plotly_chart(fig, config={"displayModeBar": False})
 
 
+@guarded
 def network_chart(trainer: Trainer, snap: Snapshot, selected: tuple[int, int] | None) -> None:
     """Every neuron as a heatmap thumbnail, links coloured and sized by weight."""
     if snap.grid is None or not snap.layers:
@@ -96,12 +115,14 @@ def network_chart(trainer: Trainer, snap: Snapshot, selected: tuple[int, int] | 
         st.plotly_chart(fig, config={"displayModeBar": False})
 
 
+@guarded
 def loss_chart(snap: Snapshot, log_y: bool, last_n: int) -> None:
     with st.container(key="loss_chart"):
         fig = curves.loss_curve(snap.history, log_y=log_y, last_n_steps=last_n)
         st.plotly_chart(fig, config={"displayModeBar": False})
 
 
+@guarded
 def extra_view(name: str, trainer: Trainer, snap: Snapshot, opts: dict) -> None:
     """The one secondary view the user picked (only it is computed)."""
     h, last_n = snap.history, opts.get("last_n", 0)
