@@ -6,13 +6,15 @@ import streamlit as st
 
 from playground.config import ConfigError, RunConfig, Task, with_value
 from playground.datasets import DataError, parse_expression
+from playground.snapshot import Status
 from ui import tools, views, widgets
 from ui.state import get_session, trainer_slot
 from ui.thumbs import dataset_previews
 from ui.upload import csv_choices, csv_upload
 from ui.urlstate import UI_PARAMS, config_from_params, config_to_params, hidden_controls
 
-REFRESH_S = 0.3
+REFRESH_S = 0.3  # status, boundary and loss curve
+NETWORK_REFRESH_S = 1.0  # the network picture (48 heatmaps on the spiral) and extra views
 sess = get_session()
 params = dict(st.query_params)
 hidden = hidden_controls(params)
@@ -99,26 +101,36 @@ with right:
                              "large, the output in 3-D, or the error per test point.")  # fmt: skip
 
 
-def live() -> None:
+def live_output() -> None:
+    """Fast views: status, numbers, the output over the plane and the loss curve."""
     snap = trainer.latest()
-    views.status_line(snap)
     s = st.session_state
+    views.status_line(snap)
+    views.metrics(snap, trainer.data.task == Task.CLASSIFICATION)
+    views.boundary_chart(trainer, snap, s["show_test"], s["discretize"])
+    views.loss_chart(snap, s["log_y"], int(s["last_n"]))
+    if running and snap.status != snap0.status:
+        st.rerun()  # stopped by itself, or got its slot: redraw the page with the new cadence
+
+
+def live_network() -> None:
+    """Heavier views, refreshed less often: the network picture and the chosen extra view."""
+    snap = trainer.latest()
+    s, neuron = st.session_state, tools.selected_neuron()
+    views.network_chart(trainer, snap, neuron)
+    views.extra_view(extra, trainer, snap, {"last_n": int(s["last_n"]), "neuron": neuron})
+
+
+snap0 = trainer.latest()
+running = snap0.is_active
+waiting = snap0.status == Status.WAITING  # poll slowly until a slot frees
+with right:
     net_col, out_col = st.columns([1.3, 1])
     with out_col:
-        views.metrics(snap, trainer.data.task == Task.CLASSIFICATION)
-        views.boundary_chart(trainer, snap, s["show_test"], s["discretize"])
+        fast = 2.0 if waiting else REFRESH_S
+        st.fragment(run_every=fast if running else None)(live_output)()
     with net_col:
-        views.network_chart(trainer, snap, tools.selected_neuron())
-    views.loss_chart(snap, s["log_y"], int(s["last_n"]))
-    views.extra_view(
-        extra, trainer, snap, {"last_n": int(s["last_n"]), "neuron": tools.selected_neuron()}
-    )
-    if running and not snap.is_active:
-        st.rerun()  # the run stopped by itself: redraw the page once, then stop refreshing
-
-
-running = trainer.latest().is_active
-with right:
-    st.fragment(run_every=REFRESH_S if running else None)(live)()
+        slow = NETWORK_REFRESH_S if running and not waiting else None
+        st.fragment(run_every=slow)(live_network)()
 with left, st.expander("Tools: save / load, edit a weight, explain one step"):
     tools.tools(slot, sess)

@@ -118,6 +118,7 @@ MAX_CHANNELS = 128
 MAX_PARAMS = 2_000_000
 MAX_CUSTOM_FEATURES = 8
 MAX_GRID = 200
+MAX_SEED = 2**31 - 1  # torch generators take 64 bits; model layers add offsets to the seed
 
 
 class ConfigError(ValueError):
@@ -152,6 +153,7 @@ class DataConfig:
         _check_range("data.noise", self.noise, 0, 50)
         _check_range("data.train_ratio", self.train_ratio, 0.1, 0.9)
         _check_range("data.n_classes", self.n_classes, 2, 10)
+        _check_range("data.seed", self.seed, 0, MAX_SEED)
         if self.n_classes != 2 and self.name not in MULTICLASS_SETS:
             _fail("data.n_classes", f"only spiral and blobs take n_classes, got {self.n_classes}")
         for i, name in enumerate(self.features):
@@ -294,6 +296,7 @@ class TrainConfig:
         _check_range("train.target_test_loss", self.target_test_loss, 0.0, 1e9)
         _check_range("train.eval_every", self.eval_every, 0, 10**9)
         _check_range("train.steps_per_s", self.steps_per_s, 0.0, 1e6)
+        _check_range("train.seed", self.seed, 0, MAX_SEED)
 
 
 @dataclass(frozen=True)
@@ -433,7 +436,7 @@ def _coerce(tp: Any, v: Any, path: str) -> Any:
         except OverflowError:  # an integer beyond float's range
             ok = False
         if not ok:
-            _fail(path, f"expected a finite number, got {str(v)[:40]!r}")
+            _fail(path, f"expected a finite number, got {repr(v)[:40]}")
         return float(v)
     if tp is str:
         if not isinstance(v, str):

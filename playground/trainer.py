@@ -40,7 +40,7 @@ LIVE_HPARAMS = frozenset(
 
 
 # Trainers training at once on this server (a class shares one); more wait their turn.
-MAX_RUNNING = int(os.environ.get("PLAYGROUND_MAX_RUNNING", max(4, 2 * (os.cpu_count() or 1))))
+MAX_RUNNING = int(os.environ.get("PLAYGROUND_MAX_RUNNING", max(2, os.cpu_count() or 1)))
 _SLOTS = threading.BoundedSemaphore(MAX_RUNNING)
 _LIVE: weakref.WeakSet[Trainer] = weakref.WeakSet()  # every trainer whose thread may run
 
