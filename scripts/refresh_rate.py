@@ -1,0 +1,85 @@
+"""Refreshes per second of the Playground page in headless Chromium while it trains, and the
+trainer's speed meanwhile against headless (python scripts/refresh_rate.py [--seconds S])."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from playground.config import with_value  # noqa: E402
+from playground.presets import get_preset  # noqa: E402
+from playground.trainer import Trainer  # noqa: E402
+from tests.browser_harness import (  # noqa: E402
+    REPO_ROOT,
+    launch_chromium,
+    start_playwright,
+    start_streamlit,
+    stop_process,
+)
+from ui.urlstate import config_to_params  # noqa: E402
+
+
+def headless_steps_per_s(seconds: float) -> float:
+    """Steps/s of the spiral preset headless, probes at 10 Hz as on the page."""
+    trainer = Trainer(with_value(get_preset("spiral"), "train.max_steps", 0), idle_pause_s=None)
+    trainer.start()
+    time.sleep(0.5)
+    s0, t0 = trainer.step_count, time.monotonic()
+    time.sleep(seconds)
+    rate = (trainer.step_count - s0) / (time.monotonic() - t0)
+    trainer.close()
+    return rate
+
+
+def page_rates(seconds: float) -> dict:
+    """Open the spiral page, press Play, poll the status line every 20 ms for `seconds`."""
+    cfg = with_value(get_preset("spiral"), "train.max_steps", 0)
+    log = Path(tempfile.mkdtemp()) / "server.log"
+    proc, url = start_streamlit(REPO_ROOT / "app.py", log)
+    pw = start_playwright()
+    try:
+        page = launch_chromium(pw).new_page(viewport={"width": 1500, "height": 1100})
+        page.goto(f"{url}/?{urllib.parse.urlencode(config_to_params(cfg))}")
+        page.wait_for_selector(".st-key-status", timeout=60_000)
+        page.locator(".st-key-play button").first.click()
+        status = page.locator(".st-key-status")
+        while "running" not in status.inner_text():
+            time.sleep(0.05)
+        time.sleep(1.0)  # past the first refreshes
+        seen, changes, steps = status.inner_text(), 0, []
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < seconds:
+            text = status.inner_text()
+            if text != seen:
+                seen, changes = text, changes + 1
+                steps.append((time.monotonic(), int(re.search(r"step (\d+)", text).group(1))))
+            time.sleep(0.02)
+        elapsed = time.monotonic() - t0
+        rate = (steps[-1][1] - steps[0][1]) / (steps[-1][0] - steps[0][0]) if len(steps) > 1 else 0
+        return {"refreshes_per_s": changes / elapsed, "steps_per_s_with_page": rate}
+    finally:
+        pw.stop()
+        stop_process(proc)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    headless = headless_steps_per_s(args.seconds)
+    page = page_rates(args.seconds)
+    page["headless_steps_per_s"] = headless
+    page["trainer_with_page_vs_headless"] = page["steps_per_s_with_page"] / headless
+    print(json.dumps(page))
+
+
+if __name__ == "__main__":
+    main()
