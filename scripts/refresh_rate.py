@@ -14,17 +14,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from playground.config import with_value  # noqa: E402
-from playground.presets import get_preset  # noqa: E402
-from playground.trainer import Trainer  # noqa: E402
-from tests.browser_harness import (  # noqa: E402
+from playground.config import with_value
+from playground.presets import get_preset
+from playground.trainer import Trainer
+from tests.browser_harness import (
     REPO_ROOT,
     launch_chromium,
     start_playwright,
     start_streamlit,
     stop_process,
 )
-from ui.urlstate import config_to_params  # noqa: E402
+from ui.urlstate import config_to_params
 
 
 def headless_steps_per_s(seconds: float) -> float:
