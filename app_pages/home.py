@@ -127,7 +127,7 @@ waiting = snap0.status == Status.WAITING  # poll slowly until a slot frees
 with right:
     net_col, out_col = st.columns([1.3, 1])
     with out_col:
-        fast = 2.0 if waiting else REFRESH_S
+        fast = 1.0 if waiting else REFRESH_S  # waiting: poll for the free slot at 1 Hz
         st.fragment(run_every=fast if running else None)(live_output)()
     with net_col:
         slow = NETWORK_REFRESH_S if running and not waiting else None
