@@ -10,7 +10,7 @@ from playground.compare import AXES, MAX_VARIANTS, PRESETS, CompareRun, make_var
 from playground.config import ConfigError, RunConfig, Task
 from playground.figures import boundary
 from playground.figures import diagnostics as figs
-from ui.state import get_session
+from ui.state import SessionSlot, get_session, release_slot
 
 REFRESH_S = 0.5
 CUSTOM = "Custom: pick an axis"
@@ -26,45 +26,31 @@ AXIS_DEFAULTS = {
 _CHART = {"displayModeBar": False}
 
 
-class CompareSlot:
+class CompareSlot(SessionSlot):
     """A tab's CompareRun; a different set of variants replaces it."""
 
-    def __init__(self) -> None:
-        self.run: CompareRun | None = None
-        self.key, self.error = "", ""
+    @property
+    def run(self) -> CompareRun | None:
+        return self.item
 
     def ensure(self, variants: list[tuple[str, RunConfig]], max_steps: int) -> CompareRun | None:
         """The run for these variants (max_steps applied live), or None with .error set."""
-        key = repr(variants)
-        if self.run is not None and key == self.key:
-            if self.run.configs[0].train.max_steps != max_steps:
-                self.run.set_hparams(max_steps=max_steps)
-                self.run.configs = [_with_steps(c, max_steps) for c in self.run.configs]
-            return self.run
-        self.close()
-        try:
-            self.run = CompareRun([(lbl, _with_steps(c, max_steps)) for lbl, c in variants])
-            self.key, self.error = key, ""
-        except (ValueError, RuntimeError) as e:
-            self.run, self.key, self.error = None, key, str(e)
-        return self.run
-
-    def close(self, wait: bool = False) -> None:
-        """Signal every trainer to stop (never joins from the event loop unless asked)."""
-        if self.run is not None:
-            self.run.close(wait=wait)
-            self.run = None
+        key, run = repr(variants), self.item
+        if run is not None and key == self.key:
+            if run.configs[0].train.max_steps != max_steps:
+                run.set_hparams(max_steps=max_steps)
+                run.configs = [_with_steps(c, max_steps) for c in run.configs]
+            return run
+        return self._replace(
+            key, lambda: CompareRun([(lbl, _with_steps(c, max_steps)) for lbl, c in variants])
+        )
 
 
 def _with_steps(cfg: RunConfig, max_steps: int) -> RunConfig:
     return cfg.replace(train=dataclasses.replace(cfg.train, max_steps=max_steps))
 
 
-def _release(slot: CompareSlot) -> None:
-    slot.close(wait=False)  # runs on the server's event loop: signal, never join
-
-
-@st.cache_resource(scope="session", on_release=_release, show_spinner=False)
+@st.cache_resource(scope="session", on_release=release_slot, show_spinner=False)
 def compare_slot() -> CompareSlot:
     """The tab's compare run; its threads stop when the tab closes."""
     return CompareSlot()

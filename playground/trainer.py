@@ -382,9 +382,7 @@ class Trainer:
             if self._fast:
                 self._Xpn, self._tpn = self._Xp.numpy(), self._tp.numpy()
         start = self._pos
-        end = min(start + tc.batch_size, n)
-        xb, tb = self._Xp[start:end], self._tp[start:end]
-        self._pos = end
+        end = self._pos = min(start + tc.batch_size, n)
         if tc.schedule != Schedule.CONSTANT:
             lr = scheduled_lr(tc, self.step_count)
             for group in self.optimizer.param_groups:
@@ -394,6 +392,7 @@ class Trainer:
             lr = self.optimizer.param_groups[0]["lr"]
             self._fast.step(self._Xpn[start:end], self._tpn[start:end], lr, tc.l1, tc.l2)
         else:
+            xb, tb = self._Xp[start:end], self._tp[start:end]  # only autograd needs tensors
             train_step(self.model, self.optimizer, xb, tb, self.loss_fn, self.weights, tc.l1,
                        tc.l2, tc.grad_clip)  # fmt: skip
         self.step_count += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,45 +40,57 @@ def rebuild_key(cfg: RunConfig) -> str:
     return repr((cfg.data, cfg.model, train))
 
 
-class TrainerSlot:
-    """A tab's trainer for one page; a config that changes the model or data replaces it."""
+class SessionSlot:
+    """One closable run per tab (a Trainer, a CompareRun): replaced when its key changes."""
 
     def __init__(self) -> None:
-        self.trainer: Trainer | None = None
+        self.item: Any = None
         self.key = ""
         self.error = ""
         self._lock = threading.Lock()
 
+    def _replace(self, key: str, build: Callable[[], Any]) -> Any:
+        """Close the old run and build a new one (None with .error if it can't be built)."""
+        self.close()
+        try:
+            self.item, self.key, self.error = build(), key, ""
+        except (ValueError, RuntimeError) as e:
+            self.item, self.key, self.error = None, key, str(e)
+        return self.item
+
+    def close(self, wait: bool = False) -> None:
+        """Signal the run to stop (never joins from the event loop unless asked)."""
+        if self.item is not None:
+            self.item.close(wait=wait)
+            self.item = None
+
+
+def release_slot(slot: SessionSlot) -> None:
+    """on_release of a session-scoped slot: runs on the server's event loop, so only signal."""
+    slot.close(wait=False)
+
+
+class TrainerSlot(SessionSlot):
+    """A tab's trainer for one page; a config that changes the model or data replaces it."""
+
+    @property
+    def trainer(self) -> Trainer | None:
+        return self.item
+
     def ensure(self, cfg: RunConfig, **trainer_options: Any) -> Trainer | None:
         """The trainer for cfg: live changes applied, or rebuilt (None with .error if it can't)."""
         with self._lock:
-            key = rebuild_key(cfg)
-            if self.trainer is not None and key == self.key and self.trainer.is_alive:
+            key, trainer = rebuild_key(cfg), self.item
+            if trainer is not None and key == self.key and trainer.is_alive:
                 live = {k: getattr(cfg.train, k) for k in LIVE_HPARAMS}
-                changed = {k: v for k, v in live.items() if getattr(self.trainer.cfg.train, k) != v}
+                changed = {k: v for k, v in live.items() if getattr(trainer.cfg.train, k) != v}
                 if changed:
-                    self.trainer.set_hparams(**changed)
-                return self.trainer
-            self.close()
-            try:
-                self.trainer = Trainer(cfg, **trainer_options)
-                self.key, self.error = key, ""
-            except (ValueError, RuntimeError) as e:
-                self.trainer, self.key, self.error = None, key, str(e)
-            return self.trainer
-
-    def close(self, wait: bool = False) -> None:
-        """Signal the trainer to stop (never joins from the event loop unless asked)."""
-        if self.trainer is not None:
-            self.trainer.close(wait=wait)
-            self.trainer = None
+                    trainer.set_hparams(**changed)
+                return trainer
+            return self._replace(key, lambda: Trainer(cfg, **trainer_options))
 
 
-def _release(slot: TrainerSlot) -> None:
-    slot.close(wait=False)  # runs on the server's event loop: signal, never join
-
-
-@st.cache_resource(scope="session", on_release=_release, show_spinner=False)
+@st.cache_resource(scope="session", on_release=release_slot, show_spinner=False)
 def trainer_slot(page: str) -> TrainerSlot:
     """The tab's slot for a page's trainer; released (its thread stopped) when the tab closes."""
     return TrainerSlot()
