@@ -23,7 +23,12 @@ from playground.trainer import Trainer
 MIN_VARIANTS, MAX_VARIANTS = 2, 6
 AXES = ("optimizer", "lr", "batch_size", "activation", "init", "regularization", "depth")
 DEFAULT_WIDTH = 4  # units per hidden layer for depth variants of a network with no hidden layer
-COMPARE_TRAINER_OPTIONS: dict[str, Any] = {"publish_hz": 5.0, "grid_resolution": 40}
+# Variants train side by side or the comparison is unfair: they don't queue on the server cap.
+COMPARE_TRAINER_OPTIONS: dict[str, Any] = {
+    "publish_hz": 5.0,
+    "grid_resolution": 40,
+    "capped": False,
+}
 
 PRESETS: dict[str, tuple[str, tuple[Any, ...]]] = {
     "SGD vs momentum vs Adam": ("optimizer", ("sgd", "momentum", "adam")),

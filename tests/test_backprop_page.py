@@ -3,31 +3,20 @@
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from playground import backprop as bp
+from tests.page_harness import page_app, run_ok
 from ui.state import Session
 
-PAGE = Path(__file__).resolve().parents[1] / "app_pages" / "backprop.py"
-# Run through a wrapper, the way app.py runs pages: from the repo root (AppTest.from_file
-# would put app_pages/ first on sys.path).
-WRAPPER = f"import runpy\nrunpy.run_path({str(PAGE)!r})\n"
 XOR = "XOR 2-2-1 (sigmoid)"
-
-
-def _run(target: object) -> AppTest:
-    """Run an AppTest, or the app of a widget just interacted with; no exception allowed."""
-    at = target.run()
-    assert not at.exception, at.exception
-    return at
 
 
 @pytest.fixture
 def app() -> AppTest:
-    return _run(AppTest.from_string(WRAPPER, default_timeout=60))
+    return run_ok(page_app("backprop"))
 
 
 def _state(at: AppTest) -> dict:
@@ -50,25 +39,25 @@ def test_page_renders_everything(app):
 
 
 def test_prev_next_reset_step_through_and_clamp(app):
-    _run(app.button(key="bp_next").click())
+    run_ok(app.button(key="bp_next").click())
     assert "step 2 of 13" in _progress(app) and "Forward" in _progress(app)
     for _ in range(4):
-        _run(app.button(key="bp_next").click())
+        run_ok(app.button(key="bp_next").click())
     assert "Backward" in _progress(app) and "o1" in _progress(app)
-    _run(app.button(key="bp_prev").click())
+    run_ok(app.button(key="bp_prev").click())
     assert "Forward: loss" in _progress(app)
     for _ in range(12):
-        _run(app.button(key="bp_next").click())
+        run_ok(app.button(key="bp_next").click())
     assert _progress(app).startswith("③ Update") and "step 13 of 13" in _progress(app)
-    _run(app.button(key="bp_reset").click())
+    run_ok(app.button(key="bp_reset").click())
     assert "step 1 of 13" in _progress(app)
-    _run(app.button(key="bp_prev").click())
+    run_ok(app.button(key="bp_prev").click())
     assert "step 1 of 13" in _progress(app)
 
 
 def test_preset_switch_loads_the_preset(app):
-    _run(app.button(key="bp_next").click())
-    _run(app.selectbox(key="bp_preset").select(XOR))
+    run_ok(app.button(key="bp_next").click())
+    run_ok(app.selectbox(key="bp_preset").select(XOR))
     assert _state(app)["base"] == bp.PRESETS[XOR]
     assert "step 1 of 10" in _progress(app)
 
@@ -77,19 +66,19 @@ def test_randomise_draws_the_asked_network(app):
     app.text_input(key="bp_sizes").input("3,4,2")
     app.selectbox(key="bp_act").select("tanh")
     app.selectbox(key="bp_loss").select("cross_entropy")
-    _run(app.button(key="bp_random").click())
+    run_ok(app.button(key="bp_random").click())
     assert _state(app)["base"] == bp.random_spec([3, 4, 2], "tanh", 0, loss="cross_entropy")
     assert "step 1 of 19" in _progress(app) and app.number_input(key="bp_seed").value == 1
-    _run(app.button(key="bp_random").click())
+    run_ok(app.button(key="bp_random").click())
     assert _state(app)["base"] == bp.random_spec([3, 4, 2], "tanh", 1, loss="cross_entropy")
     app.text_input(key="bp_sizes").input("2,x")
-    _run(app.button(key="bp_random").click())
+    run_ok(app.button(key="bp_random").click())
     assert "Randomise" in app.error[0].value
 
 
 def test_run_steps_plots_the_loss(app):
     app.number_input(key="bp_steps").set_value(20)
-    _run(app.button(key="bp_run").click())
+    run_ok(app.button(key="bp_run").click())
     losses = _state(app)["curve"][1]
     assert losses == bp.run_steps(bp.PRESETS[next(iter(bp.PRESETS))], 20)
     assert len(app.get("plotly_chart")) == 1
@@ -97,7 +86,7 @@ def test_run_steps_plots_the_loss(app):
 
 def test_continue_takes_the_updated_weights(app):
     trace = bp.trace(_state(app)["base"])
-    _run(app.button(key="bp_apply").click())
+    run_ok(app.button(key="bp_apply").click())
     base = _state(app)["base"]
     assert [ly["weights"] for ly in base["layers"]] == [ly["new_weights"] for ly in trace["layers"]]
     assert bp.trace(base)["loss"] == trace["loss_after"]
@@ -106,28 +95,28 @@ def test_continue_takes_the_updated_weights(app):
 def test_weight_choice_writes_its_chain_rule(app):
     box = app.selectbox(key="bp_weight")
     bias = next(p for p in box.options if p.startswith("b "))
-    _run(box.select(bias))
+    run_ok(box.select(bias))
     assert "biases frozen" in app.latex[0].value
-    _run(app.selectbox(key="bp_preset").select("Tanh 2-3-1 (linear output, mse)"))
-    _run(app.selectbox(key="bp_weight").select("w h3←x2"))
+    run_ok(app.selectbox(key="bp_preset").select("Tanh 2-3-1 (linear output, mse)"))
+    run_ok(app.selectbox(key="bp_weight").select("w h3←x2"))
     assert r"w_{h_{3} \leftarrow x_{2}}" in app.latex[0].value
-    _run(app.selectbox(key="bp_preset").select(XOR))  # that weight is gone: no exception
+    run_ok(app.selectbox(key="bp_preset").select(XOR))  # that weight is gone: no exception
     assert "w_{h_{1}" in app.latex[0].value
 
 
 def test_editing_the_learning_rate_changes_the_update(app):
     version = _state(app)["version"]
-    _run(app.number_input(key=f"bp_lr_{version}").set_value(0.25))
+    run_ok(app.number_input(key=f"bp_lr_{version}").set_value(0.25))
     assert r"- 0.25 \times" in app.latex[0].value
     trace = bp.trace({**bp.PRESETS[next(iter(bp.PRESETS))], "lr": 0.25})
-    _run(app.button(key="bp_apply").click())
+    run_ok(app.button(key="bp_apply").click())
     assert _state(app)["base"]["layers"][0]["weights"] == trace["layers"][0]["new_weights"]
 
 
 def _with_request(request: object) -> AppTest:
-    at = AppTest.from_string(WRAPPER, default_timeout=60)
+    at = page_app("backprop")
     at.session_state["playground_session"] = Session(pages={"backprop_request": request})
-    return _run(at)
+    return run_ok(at)
 
 
 def test_a_playground_request_is_loaded_once():
@@ -135,7 +124,7 @@ def test_a_playground_request_is_loaded_once():
     at = _with_request(copy.deepcopy(spec))
     session = at.session_state["playground_session"]
     assert session.pages["backprop"]["base"] == spec and "backprop_request" not in session.pages
-    _run(at.selectbox(key="bp_preset").select(XOR))
+    run_ok(at.selectbox(key="bp_preset").select(XOR))
     assert _state(at)["base"] == bp.PRESETS[XOR]
 
 

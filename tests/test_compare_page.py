@@ -4,30 +4,18 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from playground.config import RunConfig, TrainConfig
+from tests.page_harness import page_app, run_ok
 from ui.state import Session
-
-PAGE = Path(__file__).resolve().parents[1] / "app_pages" / "compare.py"
-# Run through a wrapper, the way app.py runs pages: from the repo root (AppTest.from_file
-# would put app_pages/ first on sys.path).
-WRAPPER = f"import runpy\nrunpy.run_path({str(PAGE)!r})\n"
-
-
-def _run(target: object) -> AppTest:
-    """Run an AppTest, or the app of a widget just interacted with; no exception allowed."""
-    at = target.run()
-    assert not at.exception, at.exception
-    return at
 
 
 @pytest.fixture
 def app() -> AppTest:
-    return _run(AppTest.from_string(WRAPPER, default_timeout=60))
+    return run_ok(page_app("compare"))
 
 
 def _status(at: AppTest) -> list[tuple[str, str, int]]:
@@ -50,45 +38,45 @@ def test_every_control_has_help(app):
 
 
 def test_play_pause_reset(app):
-    _run(app.button(key="cmp_play").click())
+    run_ok(app.button(key="cmp_play").click())
     assert {s for _, s, _ in _status(app)} <= {"running", "done"}
     time.sleep(0.5)
-    _run(app)
+    run_ok(app)
     assert all(n > 0 for *_, n in _status(app))
-    _run(app.button(key="cmp_pause").click())
+    run_ok(app.button(key="cmp_pause").click())
     assert {s for _, s, _ in _status(app)} <= {"paused", "done"}
     steps = [n for *_, n in _status(app)]
     time.sleep(0.3)
-    _run(app)
+    run_ok(app)
     assert [n for *_, n in _status(app)] == steps
-    _run(app.button(key="cmp_reset").click())
+    run_ok(app.button(key="cmp_reset").click())
     assert all(n == 0 for *_, n in _status(app))
 
 
 def test_switching_preset_rebuilds_the_variants(app):
-    _run(app.selectbox(key="cmp_preset").set_value("inits"))
+    run_ok(app.selectbox(key="cmp_preset").set_value("inits"))
     assert [v for v, _, _ in _status(app)] == [
         "zeros", "normal", "xavier_uniform", "kaiming_uniform"
     ]  # fmt: skip
-    _run(app.selectbox(key="cmp_preset").set_value("learning rates 0.001 to 3"))
+    run_ok(app.selectbox(key="cmp_preset").set_value("learning rates 0.001 to 3"))
     assert len(_status(app)) == 5
 
 
 def test_custom_axis_and_bad_values(app):
-    _run(app.selectbox(key="cmp_preset").set_value("Custom: pick an axis"))
-    _run(app.selectbox(key="cmp_axis").set_value("depth"))
+    run_ok(app.selectbox(key="cmp_preset").set_value("Custom: pick an axis"))
+    run_ok(app.selectbox(key="cmp_axis").set_value("depth"))
     assert app.text_input(key="cmp_values").value == "1, 2, 4"
     assert [v for v, _, _ in _status(app)] == ["1 hidden", "2 hidden", "4 hidden"]
-    _run(app.text_input(key="cmp_values").set_value("1"))
+    run_ok(app.text_input(key="cmp_values").set_value("1"))
     assert "2 to 6" in app.error[0].value
 
 
 def test_variants_start_from_the_playground_setup():
-    at = AppTest.from_string(WRAPPER, default_timeout=60)
+    at = page_app("compare")
     at.session_state["playground_session"] = Session(
         config=RunConfig(train=TrainConfig(lr=0.1, seed=9))
     )
-    _run(at)
+    run_ok(at)
     assert "seed 9" in at.caption[0].value
-    _run(at.selectbox(key="cmp_preset").set_value("activations"))
+    run_ok(at.selectbox(key="cmp_preset").set_value("activations"))
     assert [v for v, _, _ in _status(at)] == ["tanh", "relu", "sigmoid", "linear"]
