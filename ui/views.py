@@ -13,6 +13,7 @@ import streamlit as st
 from playground.datasets import DOMAIN, feature_matrix
 from playground.engine import grid_axis, grid_points
 from playground.figures import boundary, curves, images, network, weights
+from playground.figures.theme import NEGATIVE, NEUTRAL, POSITIVE, class_color
 from playground.saliency import differentiable_features, input_gradient_grid
 from playground.snapshot import Snapshot, Status
 from playground.trainer import Trainer
@@ -98,6 +99,25 @@ def boundary_chart(trainer: Trainer, snap: Snapshot, show_test: bool, discretize
     )  # fmt: skip
     with st.container(key="boundary_chart"):
         st.plotly_chart(fig, config={"displayModeBar": False})
+    st.markdown(scale_legend(d.task.value, int(snap.grid.shape[0])), unsafe_allow_html=True)
+
+
+def scale_legend(task: str, k: int) -> str:
+    """The boundary chart's colour key as HTML (drawn by the page: a Plotly colour bar would
+    cost the live chart a second layout pass on every refresh)."""
+    if k > 1:
+        swatches = " ".join(
+            f"<span style='color:{class_color(c)}'>&#9632;</span>&nbsp;{c}" for c in range(k)
+        )
+        return f"<small>Winning class {swatches} · paler = less confident</small>"
+    what = "prediction" if task == "regression" else "output"
+    bar = f"linear-gradient(to right, {NEGATIVE}, {NEUTRAL}, {POSITIVE})"
+    box = f"display:inline-block;width:120px;height:10px;background:{bar};border:1px solid #ccc"
+    return (
+        f"<small>{what} &minus;1 <span style='{box}'></span> +1 · the same colours show "
+        "every neuron's output and, on the links, negative (orange) and positive (blue) "
+        "weights</small>"
+    )
 
 
 @guarded

@@ -56,7 +56,8 @@ def decision_boundary(
     traces = [background, _data_points(points_train, y_train, task, "train", NEUTRAL)]
     if show_test and points_test is not None and y_test is not None:
         traces.append(_data_points(points_test, y_test, task, "test", INK))
-    return go.Figure(traces, _plane_layout(bound, height), _validate=False)  # live: skip checks
+    layout = _plane_layout(bound, height, live=True)  # redrawn 5 times a second: no colour bar
+    return go.Figure(traces, layout, _validate=False)  # live: skip checks
 
 
 def _cells(bound: float, resolution: int) -> dict[str, float]:
@@ -66,24 +67,27 @@ def _cells(bound: float, resolution: int) -> dict[str, float]:
     return {"x0": start, "dx": step, "y0": start, "dy": step}
 
 
-def _score_heatmap(z: np.ndarray, bound: float, discretize: bool, task: str) -> go.Heatmap:
+def _score_heatmap(
+    z: np.ndarray, bound: float, discretize: bool, task: str
+) -> dict[str, Any]:
     """(R, R) values in [-1, 1] on the diverging scale."""
     z = z.astype(np.float32)
     if discretize:
         z = np.where(np.isnan(z), np.nan, np.where(z >= 0, 1.0, -1.0)).astype(np.float32)
     label = "prediction" if task == "regression" else "output"
-    return go.Heatmap(
-        z=z,
+    return {
+        "type": "heatmap",
+        "z": z,
         **_cells(bound, z.shape[-1]),
-        zmin=-1.0,
-        zmax=1.0,
-        colorscale=DIVERGING,
-        colorbar={"thickness": 10, "len": 0.6, "tickvals": [-1, 0, 1]},
-        hovertemplate=_xy_hover() + f"{label} = %{{z:.3f}}<extra></extra>",
-    )
+        "zmin": -1.0,
+        "zmax": 1.0,
+        "colorscale": DIVERGING,
+        "showscale": False,  # the page draws the scale once beside the chart (scale_legend)
+        "hovertemplate": _xy_hover() + f"{label} = %{{z:.3f}}<extra></extra>",
+    }
 
 
-def _class_heatmap(grid: np.ndarray, bound: float, discretize: bool) -> go.Heatmap:
+def _class_heatmap(grid: np.ndarray, bound: float, discretize: bool) -> dict[str, Any]:
     """(K, R, R) per-class scores -> one heatmap: winning class hue, confidence saturation."""
     k = grid.shape[0]
     winner = np.argmax(np.nan_to_num(grid, nan=-np.inf), axis=0)  # (R, R)
@@ -92,16 +96,17 @@ def _class_heatmap(grid: np.ndarray, bound: float, discretize: bool) -> go.Heatm
     if discretize:
         confidence = np.ones_like(confidence)
     z = (winner + CLASS_SPAN * confidence).astype(np.float32)
-    return go.Heatmap(
-        z=z,
-        customdata=p_max.astype(np.float32),
+    return {
+        "type": "heatmap",
+        "z": z,
+        "customdata": p_max.astype(np.float32),
         **_cells(bound, grid.shape[-1]),
-        zmin=0.0,
-        zmax=float(k),
-        colorscale=class_colorscale(k),
-        showscale=False,
-        hovertemplate=_xy_hover() + "class %{z:.0f}, score %{customdata:.3f}<extra></extra>",
-    )
+        "zmin": 0.0,
+        "zmax": float(k),
+        "colorscale": class_colorscale(k),
+        "showscale": False,
+        "hovertemplate": _xy_hover() + "class %{z:.0f}, score %{customdata:.3f}<extra></extra>",
+    }
 
 
 def class_colorscale(k: int) -> list[list[float | str]]:
@@ -125,8 +130,9 @@ def _stride(n: int, limit: int) -> slice:
 
 def _data_points(
     points: np.ndarray, y: np.ndarray, task: str, name: str, outline: str, limit: int = MAX_POINTS
-) -> go.Scatter:
-    """(N, 2) points as markers: class colours, or targets on the diverging scale."""
+) -> dict[str, Any]:
+    """(N, 2) points as markers: class colours, or targets on the diverging scale (a trace dict:
+    plotly's validation of one colour string per point costs more than the rest of the chart)."""
     keep = _stride(len(points), limit)
     xy, labels = np.asarray(points, dtype=np.float32)[keep], np.asarray(y)[keep]
     marker: dict[str, Any] = {"size": 6, "line": {"color": outline, "width": 1}}
@@ -136,15 +142,16 @@ def _data_points(
     else:
         marker["color"] = point_colors(labels)
         value = "class %{customdata}"
-    return go.Scatter(
-        x=xy[:, 0],
-        y=xy[:, 1],
-        mode="markers",
-        name=name,
-        marker=marker,
-        customdata=labels,
-        hovertemplate=_xy_hover() + value + f"<extra>{name}</extra>",
-    )
+    return {
+        "type": "scatter",
+        "x": xy[:, 0],
+        "y": xy[:, 1],
+        "mode": "markers",
+        "name": name,
+        "marker": marker,
+        "customdata": labels,
+        "hovertemplate": _xy_hover() + value + f"<extra>{name}</extra>",
+    }
 
 
 def point_colors(labels: np.ndarray) -> list[str]:
@@ -171,7 +178,8 @@ def dataset_preview(
 ) -> go.Figure:
     """A tiny thumbnail of a 2-D dataset (no axes, no hover) for the dataset picker."""
     dots = _data_points(points, y, task, "data", NEUTRAL, limit=MAX_PREVIEW_POINTS)
-    dots.update(marker={"size": 3, "line": {"width": 0}}, hoverinfo="skip", hovertemplate=None)
+    dots["marker"].update(size=3, line={"width": 0})
+    dots.update(hoverinfo="skip", hovertemplate=None)
     hidden = {"visible": False, "fixedrange": True}
     layout = base_layout(
         size,
@@ -183,7 +191,7 @@ def dataset_preview(
         hovermode=False,
         dragmode=False,
     )
-    return go.Figure([dots], layout=layout)
+    return go.Figure([dots], layout=layout, _validate=False)
 
 
 def neuron_heatmap(

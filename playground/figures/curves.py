@@ -145,6 +145,7 @@ def _layout(title: str, y_title: str, log_y: bool) -> dict[str, Any]:
     """Curve layout: fixed height, legend above the plot, step on x."""
     return base_layout(
         CURVE_HEIGHT,
+        live=True,
         title={"text": title, "x": 0.0, "xanchor": "left", "font": {"size": 13}},
         xaxis=axis_style("step"),
         yaxis=axis_style(y_title, type="log" if log_y else "linear"),

@@ -247,6 +247,7 @@ def _layout(counts: list[int], selected: tuple[int, int] | None, height: int) ->
     hidden = {"visible": False, "fixedrange": True}
     return base_layout(
         height,
+        live=True,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
         xaxis={**hidden, "range": [-1.9, (len(counts) - 1) * COLUMN_GAP + 0.8]},
         yaxis={**hidden, "range": [-half - 0.2, half + HEADER], "scaleanchor": "x"},
