@@ -8,6 +8,8 @@ several rounds, and the median of each is kept:
 - `trainer`: the Trainer thread, headless, without probes;
 - `trainer_probes`: the Trainer publishing snapshots with every probe at 10 Hz.
 
+Both Trainer modes run as the pages run it: free-running, evaluating within `EVAL_BUDGET`.
+
 `torch.set_num_threads(1)` is process-global: the Trainer thread sets it on CPU anyway, so every
 mode runs with one intra-op thread.
 """
@@ -34,7 +36,7 @@ from playground.engine import evaluate, histogram, make_optimizer
 from playground.fastpath import FastStep
 from playground.model import LOSSES, build_model, encode_targets, output_head, trainable_layers
 from playground.presets import get_preset
-from playground.trainer import Trainer, resolve_device
+from playground.trainer import EVAL_BUDGET, Trainer, resolve_device
 
 RUNS: dict[str, Callable[[], RunConfig]] = {
     "circle": RunConfig,  # the defaults: circle, x1 x2, 4-2 tanh, batch 10, SGD lr 0.03, mse
@@ -163,7 +165,8 @@ def time_trainer(
 ) -> tuple[Rate, int]:
     """(steps per second, the last snapshot's bytes) of a running Trainer over `seconds`."""
     trainer = Trainer(cfg, dataset=data, with_probes=with_probes, publish_hz=PUBLISH_HZ,
-                      grid_resolution=GRID_RESOLUTION, idle_pause_s=None)  # fmt: skip
+                      grid_resolution=GRID_RESOLUTION, idle_pause_s=None,
+                      eval_budget=EVAL_BUDGET)  # fmt: skip
     try:
         trainer.start()
         time.sleep(min(0.2, seconds / 2))  # warm-up: first epoch, first publish

@@ -32,7 +32,11 @@ from playground.model import LOSSES, build_model, encode_targets, output_head, t
 from playground.snapshot import PROBE_HISTORY_POINTS, History, Snapshot, Status
 
 ACK_TIMEOUT_S = 1.0
-PROBE_BATCH = 256  # examples used for activation statistics
+PROBE_BATCH = 256  # 2-D points used for activation statistics
+IMAGE_PROBE_BATCH = 64  # images: 64 x 8 x 8 x channels values per layer are plenty, and cheap
+# Interactive runs (the pages): evaluation may take this share of the time. At every epoch end
+# it would cost the digits CNN 15% of its speed, and spiral evaluates 400 times a second.
+EVAL_BUDGET = 0.05
 LIVE_HPARAMS = frozenset(
     {"lr", "l1", "l2", "batch_size", "steps_per_s", "grad_clip", "max_steps", "max_epochs"}
     | {"target_test_loss", "schedule", "schedule_steps", "schedule_gamma", "min_lr"}
@@ -73,6 +77,7 @@ class Trainer:
         clock: Callable[[], float] = time.monotonic,
         initial_state: dict[str, torch.Tensor] | None = None,
         capped: bool = True,
+        eval_budget: float | None = None,
     ) -> None:
         self.cfg = cfg
         self.data = dataset if dataset is not None else make_dataset(cfg.data)
@@ -85,6 +90,7 @@ class Trainer:
         self._clock = clock
         self._initial_state = initial_state
         self._capped = capped  # counts against MAX_RUNNING (headless runs need not)
+        self._eval_budget = eval_budget  # None: evaluate at every epoch end (reproducible)
         self._has_slot = False
         self._cond = threading.Condition()
         self._commands: list[tuple[int, str, Any]] = []
@@ -187,7 +193,7 @@ class Trainer:
         self.X_test, self.y_test = d.X_test.to(dev), d.y_test.to(dev)
         self.t_train = encode_targets(self.y_train, task, self.head, loss)
         self.t_test = encode_targets(self.y_test, task, self.head, loss)
-        self.X_probe = self.X_train[:PROBE_BATCH]
+        self.X_probe = self.X_train[: PROBE_BATCH if d.is_2d else IMAGE_PROBE_BATCH]
         self.X_grid = None
         if d.is_2d:
             pts = grid_points(DOMAIN, self.resolution)
@@ -216,6 +222,7 @@ class Trainer:
         self._ratios: list[float] = [math.nan] * len(names)
         self._probe_history: list[tuple[int, tuple]] = []
         self._measure_next = True
+        self._eval_cost, self._last_eval, self._eval_skipped = 0.0, time.perf_counter(), False
         self._good_state = self._state_copy()
         self._good_step = 0
         self._rate_mark = (self._clock(), 0)
@@ -313,6 +320,8 @@ class Trainer:
             self._check_stop(self.history.last("test_loss"))  # already there: done at once
         elif name == "pause" and s in (Status.RUNNING, Status.WAITING):
             self._status = Status.PAUSED
+            if self._eval_skipped:  # the numbers shown when paused are those of these weights
+                self._record()
         elif name == "step" and s != Status.FAILED:
             self._status, self._message = Status.PAUSED, ""
             self._pending += arg
@@ -409,15 +418,30 @@ class Trainer:
             self._record()  # the final evaluation lands exactly on max_steps
             return
         if (tc.eval_every and self.step_count % tc.eval_every == 0) or (
-            epoch_end and not tc.eval_every
+            epoch_end and not tc.eval_every and self._eval_due()
         ):
             self._record()
+
+    def _eval_due(self) -> bool:
+        """At an epoch end: evaluate, unless a budget is set and the run is free-running; then
+        only once the time since the last evaluation is its cost / budget."""
+        if self._eval_budget is None or self._pending or self._status != Status.RUNNING:
+            return True
+        tc = self.cfg.train
+        if tc.max_epochs and self.epoch >= tc.max_epochs:
+            return True  # the stop condition is checked on this evaluation
+        due = time.perf_counter() - self._last_eval >= self._eval_cost / self._eval_budget
+        self._eval_skipped = not due
+        return due
 
     def _record(self) -> None:
         """Evaluate on the full sets, append to history, and check divergence and stops."""
         cls = self.data.task == Task.CLASSIFICATION
+        start = time.perf_counter()
         tr = evaluate(self.model, self.X_train, self.t_train, self.y_train, self.loss_fn, cls)
         te = evaluate(self.model, self.X_test, self.t_test, self.y_test, self.loss_fn, cls)
+        self._last_eval = time.perf_counter()
+        self._eval_cost, self._eval_skipped = self._last_eval - start, False
         if not (math.isfinite(tr.loss) and math.isfinite(te.loss)):
             self._diverge(tr.loss if not math.isfinite(tr.loss) else te.loss)
             return

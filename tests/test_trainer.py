@@ -344,6 +344,50 @@ def test_max_epochs(make_trainer: MakeTrainer) -> None:
     assert (snap.epoch, snap.step) == (2, 2 * per_epoch) and "2 epochs" in snap.message
 
 
+# ---- evaluation budget (interactive runs) ------------------------------------------------------
+
+
+def _slow_evaluate(monkeypatch, seconds: float) -> None:
+    """Every evaluate call takes at least `seconds` more (so its cost is known)."""
+    real = trainer_module.evaluate
+
+    def slow(*args, **kwargs):
+        time.sleep(seconds)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(trainer_module, "evaluate", slow)
+
+
+def test_eval_budget_bounds_evaluation_time_while_running(monkeypatch, make_trainer) -> None:
+    _slow_evaluate(monkeypatch, 0.005)  # a record (train + test) costs >= 10 ms
+    budget = 0.1  # so records are >= 100 ms apart
+    t = make_trainer(tiny_config(batch_size=50), with_probes=False, eval_budget=budget)
+    per_epoch = math.ceil(t.X_train.shape[0] / 50)
+    t.start()
+    time.sleep(1.0)
+    snap = t.pause()
+    steps = snap.history["step"]
+    assert snap.epoch > 3 * len(steps)  # most epoch ends were not evaluated
+    assert len(steps) <= 1 + 1.0 / 0.1 + 2  # the first, one per 100 ms, the pause
+    assert all(s % per_epoch == 0 for s in steps[:-1])  # still at epoch ends
+    assert steps[-1] == snap.step  # pausing evaluates the weights it shows
+    assert snap.test_loss == snap.history["test_loss"][-1]
+
+
+def test_eval_budget_keeps_every_epoch_for_manual_steps_and_stops(make_trainer) -> None:
+    cfg = tiny_config(batch_size=50, max_epochs=7)
+    budgeted = make_trainer(cfg, with_probes=False, eval_budget=1e-9)  # never due by time
+    plain = make_trainer(cfg, with_probes=False)
+    for t in (budgeted, plain):
+        t.step(12)  # manual steps: every epoch end, as without a budget
+    a, b = (_until(t, lambda s: s.step == 12).history for t in (budgeted, plain))
+    np.testing.assert_array_equal(a["step"], b["step"])
+    np.testing.assert_array_equal(a["test_loss"], b["test_loss"])
+    snap = budgeted.start()
+    snap = _until(budgeted, lambda s: s.status == Status.DONE)
+    assert snap.epoch == 7 and snap.history["step"][-1] == snap.step  # the stop is evaluated
+
+
 def test_target_test_loss(make_trainer: MakeTrainer) -> None:
     start_loss = make_trainer().latest().test_loss
     target = 0.9 * start_loss

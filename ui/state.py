@@ -11,7 +11,7 @@ from typing import Any
 import streamlit as st
 
 from playground.config import RunConfig
-from playground.trainer import LIVE_HPARAMS, Trainer
+from playground.trainer import EVAL_BUDGET, LIVE_HPARAMS, Trainer
 
 _KEY = "playground_session"
 
@@ -87,7 +87,8 @@ class TrainerSlot(SessionSlot):
                 if changed:
                     trainer.set_hparams(**changed)
                 return trainer
-            return self._replace(key, lambda: Trainer(cfg, **trainer_options))
+            options = {"eval_budget": EVAL_BUDGET} | trainer_options  # pages: interactive runs
+            return self._replace(key, lambda: Trainer(cfg, **options))
 
 
 @st.cache_resource(scope="session", on_release=release_slot, show_spinner=False)
