@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from playground.presets import get_preset
 from playground.snapshot import Status
-from playground.trainer import Trainer
+from playground.trainer import EVAL_BUDGET, Trainer
 
 LIMIT_MB = 50.0
 READ_S = 0.1  # the page's reader: about the publishing rate
@@ -46,7 +46,7 @@ def long_run(preset: str, steps: int) -> dict:
     cfg = cfg.replace(train=dataclasses.replace(cfg.train, max_steps=steps))
     gc.collect()
     before = rss_mb()
-    trainer = Trainer(cfg, with_probes=True, publish_hz=10.0, idle_pause_s=None)
+    trainer = Trainer(cfg, publish_hz=10.0, idle_pause_s=None, eval_budget=EVAL_BUDGET)
     built = rss_mb()
     peak, samples = built, []
     t0 = time.monotonic()

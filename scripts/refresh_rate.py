@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playground.config import with_value
 from playground.presets import get_preset
-from playground.trainer import Trainer
+from playground.trainer import EVAL_BUDGET, Trainer
 from tests.browser_harness import (
     REPO_ROOT,
     launch_chromium,
@@ -29,7 +29,8 @@ from ui.urlstate import config_to_params
 
 def headless_steps_per_s(seconds: float) -> float:
     """Steps/s of the spiral preset headless, probes at 10 Hz as on the page."""
-    trainer = Trainer(with_value(get_preset("spiral"), "train.max_steps", 0), idle_pause_s=None)
+    cfg = with_value(get_preset("spiral"), "train.max_steps", 0)
+    trainer = Trainer(cfg, idle_pause_s=None, eval_budget=EVAL_BUDGET)  # as the page runs it
     trainer.start()
     time.sleep(0.5)
     s0, t0 = trainer.step_count, time.monotonic()

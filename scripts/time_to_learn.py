@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from playground.config import RunConfig
 from playground.presets import get_preset
-from playground.trainer import Trainer
+from playground.trainer import EVAL_BUDGET, Trainer
 from tests import browser_harness as bh
 from ui.urlstate import config_to_params
 
@@ -60,7 +60,7 @@ def spiral_config() -> RunConfig:
 
 def headless(cfg: RunConfig, with_probes: bool, seconds: float) -> dict:
     """Steps/s of a Trainer (the page's options) over `seconds`, and its time to each threshold."""
-    trainer = Trainer(cfg, with_probes=with_probes, idle_pause_s=None)
+    trainer = Trainer(cfg, with_probes=with_probes, idle_pause_s=None, eval_budget=EVAL_BUDGET)
     reached: dict[str, dict] = {}
     try:
         t0 = time.monotonic()

@@ -67,9 +67,7 @@ def _cells(bound: float, resolution: int) -> dict[str, float]:
     return {"x0": start, "dx": step, "y0": start, "dy": step}
 
 
-def _score_heatmap(
-    z: np.ndarray, bound: float, discretize: bool, task: str
-) -> dict[str, Any]:
+def _score_heatmap(z: np.ndarray, bound: float, discretize: bool, task: str) -> dict[str, Any]:
     """(R, R) values in [-1, 1] on the diverging scale."""
     z = z.astype(np.float32)
     if discretize:
