@@ -56,6 +56,18 @@ def guarded(view: Callable[..., None]) -> Callable[..., None]:
     return safe
 
 
+LIVE_WIDTH = 340  # px of the output and loss charts: their column on a 1500-px-wide window
+NETWORK_WIDTH = 440
+
+
+def live_chart(fig: Any, width: int = LIVE_WIDTH) -> None:
+    """A chart redrawn several times a second, at a fixed width. Streamlit re-mounts a Plotly
+    chart whenever its figure changes, and one that takes its container's width stays hidden
+    until it has measured it: at 5 refreshes a second it would blink."""
+    fig.layout.width = width
+    st.plotly_chart(fig, config={"displayModeBar": False}, width="content")
+
+
 def _fmt(x: float) -> str:
     return "–" if not math.isfinite(x) else f"{x:.4f}"
 
@@ -95,10 +107,10 @@ def boundary_chart(trainer: Trainer, snap: Snapshot, show_test: bool, discretize
     fig = boundary.decision_boundary(
         snap.grid, snap.grid_bound, points_train=d.points_train, y_train=d.y_train.numpy(),
         points_test=d.points_test, y_test=d.y_test.numpy(), task=d.task.value,
-        n_classes=d.n_classes, show_test=show_test, discretize=discretize,
+        n_classes=d.n_classes, show_test=show_test, discretize=discretize, height=LIVE_WIDTH,
     )  # fmt: skip
     with st.container(key="boundary_chart"):
-        st.plotly_chart(fig, config={"displayModeBar": False})
+        live_chart(fig)
     st.markdown(scale_legend(d.task.value, int(snap.grid.shape[0])), unsafe_allow_html=True)
 
 
@@ -132,14 +144,14 @@ def network_chart(trainer: Trainer, snap: Snapshot, selected: tuple[int, int] | 
         [p.bias for p in snap.layers], list(snap.neuron_grids), snap.grid[0], selected=selected,
     )  # fmt: skip
     with st.container(key="network_chart"):
-        st.plotly_chart(fig, config={"displayModeBar": False})
+        live_chart(fig, NETWORK_WIDTH)
 
 
 @guarded
 def loss_chart(snap: Snapshot, log_y: bool, last_n: int) -> None:
     with st.container(key="loss_chart"):
         fig = curves.loss_curve(snap.history, log_y=log_y, last_n_steps=last_n)
-        st.plotly_chart(fig, config={"displayModeBar": False})
+        live_chart(fig)
 
 
 @guarded

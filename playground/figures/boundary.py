@@ -163,7 +163,7 @@ def _plane_layout(bound: float, height: int, **kw: Any) -> dict[str, Any]:
     plain = {"range": [-bound, bound], "showgrid": False, "zeroline": False}
     return base_layout(
         height,
-        margin={"l": 40, "r": 10, "t": 10, "b": 40},
+        margin={"l": 48, "r": 10, "t": 10, "b": 48},  # the axis titles clear the tick labels
         xaxis=axis_style("x1", **plain, constrain="domain"),
         yaxis=axis_style("x2", **plain, scaleanchor="x", scaleratio=1, constrain="domain"),
         showlegend=False,
