@@ -56,8 +56,8 @@ def guarded(view: Callable[..., None]) -> Callable[..., None]:
     return safe
 
 
-LIVE_WIDTH = 340  # px of the output and loss charts: their column on a 1500-px-wide window
-NETWORK_WIDTH = 440
+LIVE_WIDTH = 310  # px of the output and loss charts: their column on a 1500-px-wide window
+NETWORK_WIDTH = 400
 
 
 def live_chart(fig: Any, width: int = LIVE_WIDTH) -> None:
