@@ -273,7 +273,7 @@ class TrainConfig:
     max_steps: int = 0  # stop after this many steps; 0 = no limit
     max_epochs: int = 0  # stop after this many epochs; 0 = no limit
     target_test_loss: float = 0.0  # stop once the test loss is below; 0 = off
-    eval_every: int = 0  # steps between full train/test evaluations; 0 = once per epoch
+    eval_every: int = 0  # steps between full evaluations; 0 = epoch ends (Trainer.eval_budget)
     device: Device = Device.AUTO
     seed: int = 0
     steps_per_s: float = 0.0  # speed limit for slow motion; 0 = as fast as it goes
