@@ -21,6 +21,7 @@ COLUMN_GAP = 3.0  # data units between column centres; a thumbnail is 1 x 1
 PITCH = 1.4  # data units between neuron centres in a column
 WIDTH_BUCKETS = 8  # link widths are bucketed so each (width, sign) pair is one trace
 HEADER = 0.9  # room above the tallest column for the column titles
+CHAR_WIDTH = 0.38  # data units per character of an 11-px label at the page's scale
 
 
 def network_graph(
@@ -62,7 +63,9 @@ def network_graph(
     traces.append(_labels(centres, feature_names, counts))
     fig_height = height or max(NETWORK_MIN_HEIGHT, NETWORK_PX_PER_NEURON * max(counts) + 40)
     # Built without validation: ~60 traces validate in tens of ms, the dicts here in ~1 ms.
-    return go.Figure(traces, _layout(counts, selected, fig_height), _validate=False)
+    label_chars = max((len(n) for n in feature_names), default=0)
+    layout = _layout(counts, selected, fig_height, label_chars)
+    return go.Figure(traces, layout, _validate=False)
 
 
 def _scaled_features(feature_grids: np.ndarray) -> np.ndarray:
@@ -223,7 +226,8 @@ def _labels(
 ) -> dict[str, Any]:
     """Feature names left of the inputs and a title above each column, as one text trace."""
     top = (max(counts) - 1) / 2 * PITCH + 0.5 + HEADER / 2
-    titles = ["inputs", *(f"layer {c} ({n})" for c, n in enumerate(counts[1:-1], 1)), "output"]
+    titles = ["inputs", *(f"{n} units" for n in counts[1:-1]), "output"]  # short: columns are
+    # about 50 px apart on the page; hovering a neuron names its layer
     x = [*(centres[0][:, 0] - 0.6), *(c * COLUMN_GAP for c in range(len(counts)))]
     y = [*centres[0][:, 1], *([top] * len(counts))]
     positions = ["middle left"] * len(feature_names) + ["middle center"] * len(counts)
@@ -241,15 +245,19 @@ def _labels(
     }
 
 
-def _layout(counts: list[int], selected: tuple[int, int] | None, height: int) -> dict[str, Any]:
-    """Hidden axes with equal scaling, one shared colour axis, the selection outline."""
+def _layout(
+    counts: list[int], selected: tuple[int, int] | None, height: int, label_chars: int
+) -> dict[str, Any]:
+    """Hidden axes with equal scaling, one shared colour axis, the selection outline; the x range
+    holds the feature names on the left and the "output" title on the right (margins are fixed)."""
     half = (max(counts) - 1) / 2 * PITCH + 0.5
+    left = -1.0 - CHAR_WIDTH * label_chars
     hidden = {"visible": False, "fixedrange": True}
     return base_layout(
         height,
         live=True,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        xaxis={**hidden, "range": [-1.9, (len(counts) - 1) * COLUMN_GAP + 0.8]},
+        xaxis={**hidden, "range": [left, (len(counts) - 1) * COLUMN_GAP + 1.3]},
         yaxis={**hidden, "range": [-half - 0.2, half + HEADER], "scaleanchor": "x"},
         coloraxis={"colorscale": DIVERGING, "cmin": -1.0, "cmax": 1.0, "showscale": False},
         shapes=_selection(counts, selected),
