@@ -187,6 +187,22 @@ def test_update_ratio_has_a_dotted_reference_at_1e_3() -> None:
 # --- boundary -----------------------------------------------------------------------------------
 
 
+def test_live_charts_keep_their_margins_and_carry_no_colour_bar() -> None:
+    """Redrawn 5 times a second: no auto-margin pass (a colour bar or outside legend forces it)."""
+    xx, _ = _plane()
+    points, y = _points()
+    live = [
+        decision_boundary(np.tanh(xx)[None], BOUND, points_train=points, y_train=y),
+        loss_curve({"step": np.arange(3.0), "train_loss": np.ones(3), "test_loss": np.ones(3)}),
+        network_graph(*_net([2, 3, 1])),
+    ]
+    for fig in live:
+        assert fig.layout.margin.autoexpand is False
+        assert not any(getattr(t, "showscale", None) for t in fig.data)
+    assert decision_boundary(np.tanh(xx)[None], BOUND, points_train=points, y_train=y,
+                             task="regression").data[0].showscale is False  # fmt: skip
+
+
 def test_binary_boundary_places_cell_centres_like_the_engine_grid() -> None:
     xx, _ = _plane()
     points, y = _points()

@@ -171,3 +171,14 @@ def test_every_extra_view_renders(at, view):
     at.button(key="step").click().run()
     at.selectbox(key="extra_view").set_value(view).run()
     assert not at.exception, [e.value for e in at.exception]
+
+
+def test_scale_legend_names_the_colours_of_the_output() -> None:
+    from playground.figures.theme import NEGATIVE, POSITIVE, class_color
+    from ui.views import scale_legend
+
+    binary = scale_legend("classification", 1)
+    assert NEGATIVE in binary and POSITIVE in binary and "output" in binary
+    assert "prediction" in scale_legend("regression", 1)
+    three = scale_legend("classification", 3)
+    assert all(class_color(c) in three for c in range(3)) and class_color(3) not in three
