@@ -1,5 +1,6 @@
 """Refreshes per second of the Playground page in headless Chromium while it trains, and the
-trainer's speed meanwhile against headless (python scripts/refresh_rate.py [--seconds S])."""
+trainer's speed meanwhile against headless
+(python scripts/refresh_rate.py [--seconds S] [--preset NAME|default])."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from playground.config import with_value
+from playground.config import RunConfig, with_value
 from playground.presets import get_preset
 from playground.trainer import EVAL_BUDGET, Trainer
 from tests.browser_harness import (
@@ -27,9 +28,14 @@ from tests.browser_harness import (
 from ui.urlstate import config_to_params
 
 
-def headless_steps_per_s(seconds: float) -> float:
-    """Steps/s of the spiral preset headless, probes at 10 Hz as on the page."""
-    cfg = with_value(get_preset("spiral"), "train.max_steps", 0)
+def run_config(preset: str) -> RunConfig:
+    """The preset (or the default config) without a step limit: the page runs until paused."""
+    return with_value(RunConfig() if preset == "default" else get_preset(preset),
+                      "train.max_steps", 0)  # fmt: skip
+
+
+def headless_steps_per_s(cfg: RunConfig, seconds: float) -> float:
+    """Steps/s of the run headless, probes at 10 Hz as on the page."""
     trainer = Trainer(cfg, idle_pause_s=None, eval_budget=EVAL_BUDGET)  # as the page runs it
     trainer.start()
     time.sleep(0.5)
@@ -40,9 +46,8 @@ def headless_steps_per_s(seconds: float) -> float:
     return rate
 
 
-def page_rates(seconds: float) -> dict:
-    """Open the spiral page, press Play, poll the status line every 20 ms for `seconds`."""
-    cfg = with_value(get_preset("spiral"), "train.max_steps", 0)
+def page_rates(cfg: RunConfig, seconds: float) -> dict:
+    """Open the page on `cfg`, press Play, poll the status line every 20 ms for `seconds`."""
     log = Path(tempfile.mkdtemp()) / "server.log"
     proc, url = start_streamlit(REPO_ROOT / "app.py", log)
     pw = start_playwright()
@@ -74,9 +79,11 @@ def page_rates(seconds: float) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--preset", default="spiral", help="a preset name, or 'default'")
     args = parser.parse_args()
-    headless = headless_steps_per_s(args.seconds)
-    page = page_rates(args.seconds)
+    cfg = run_config(args.preset)
+    headless = headless_steps_per_s(cfg, args.seconds)
+    page = page_rates(cfg, args.seconds)
     page["headless_steps_per_s"] = headless
     page["trainer_with_page_vs_headless"] = page["steps_per_s_with_page"] / headless
     print(json.dumps(page))
