@@ -11,6 +11,7 @@ from playground.config import ConfigError, RunConfig, Task
 from playground.figures import boundary
 from playground.figures import diagnostics as figs
 from ui.state import SessionSlot, get_session, release_slot
+from ui.views import scale_legend
 
 REFRESH_S = 0.5
 CUSTOM = "Custom: pick an axis"
@@ -153,6 +154,9 @@ def _boundaries(snaps: list) -> None:
         with cols[i % len(cols)]:
             st.markdown(f"**{label}**")
             st.plotly_chart(fig, config=_CHART, key=f"cmp_boundary_{i}")
+    k = next((int(s.grid.shape[0]) for s in snaps if s.grid is not None), 0)
+    if k:  # the charts carry no colour bar: one key for all of them
+        st.markdown(scale_legend(d.task.value, k), unsafe_allow_html=True)
 
 
 running = run.is_active

@@ -32,6 +32,11 @@ def test_page_renders_the_first_preset(app):
     assert len(app.dataframe) == 1 and len(app.get("plotly_chart")) == 2 + 3  # curves, boundaries
 
 
+def test_boundaries_share_one_colour_key(app):
+    keys = [m.value for m in app.markdown if "linear-gradient" in m.value]
+    assert len(keys) == 1 and "output" in keys[0]
+
+
 def test_every_control_has_help(app):
     widgets = [*app.button, *app.selectbox, *app.text_input, *app.number_input, *app.toggle]
     assert widgets and all(w.help for w in widgets)
