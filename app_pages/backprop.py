@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from playground import backprop as bp
+from playground.explain import backprop as bp
 from playground.figures import backprop_graph as bg
 from ui.state import get_session
 

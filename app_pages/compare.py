@@ -6,10 +6,17 @@ import dataclasses
 
 import streamlit as st
 
-from playground.compare import AXES, MAX_VARIANTS, PRESETS, CompareRun, make_variants, parse_values
 from playground.config import ConfigError, RunConfig, Task
 from playground.figures import boundary
 from playground.figures import diagnostics as figs
+from playground.train.compare import (
+    AXES,
+    MAX_VARIANTS,
+    PRESETS,
+    CompareRun,
+    make_variants,
+    parse_values,
+)
 from ui.state import SessionSlot, get_session, release_slot
 from ui.views import scale_legend
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from playground.config import ConfigError, RunConfig, Task, with_value
-from playground.datasets import DataError, parse_expression
-from playground.snapshot import Status
+from playground.data.datasets import DataError, parse_expression
+from playground.train.snapshot import Status
 from ui import tools, views, widgets
 from ui.state import get_session, trainer_slot
 from ui.thumbs import dataset_previews

@@ -10,17 +10,17 @@ import streamlit as st
 import torch
 
 from playground.config import ConfigError
-from playground.figures import curves
-from playground.figures import images as figs
-from playground.probes_images import (
+from playground.explain.image_probes import (
     cell_examples,
     confusion_matrix,
     feature_maps,
     per_class_accuracy,
     predict_proba,
 )
-from playground.saliency import BASELINES, METHODS, attribute
-from playground.snapshot import Snapshot
+from playground.explain.saliency import BASELINES, METHODS, attribute
+from playground.figures import curves
+from playground.figures import images as figs
+from playground.train.snapshot import Snapshot
 from ui import images_widgets as iw
 from ui import views
 from ui.diagnostics_view import diagnostics_panel

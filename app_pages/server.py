@@ -4,7 +4,7 @@ import threading
 
 import streamlit as st
 
-from playground.trainer import live_threads
+from playground.train.trainer import live_threads
 
 st.title("Server status")
 st.caption("One Streamlit server serves every open tab; each tab's run is one trainer thread.")

@@ -25,8 +25,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from playground.presets import get_preset
-from playground.snapshot import Status
-from playground.trainer import EVAL_BUDGET, Trainer
+from playground.train.snapshot import Status
+from playground.train.trainer import EVAL_BUDGET, Trainer
 
 LIMIT_MB = 50.0
 READ_S = 0.1  # the page's reader: about the publishing rate

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playground.config import RunConfig, with_value
 from playground.presets import get_preset
-from playground.trainer import EVAL_BUDGET, Trainer
+from playground.train.trainer import EVAL_BUDGET, Trainer
 from tests.browser_harness import (
     REPO_ROOT,
     launch_chromium,

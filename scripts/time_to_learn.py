@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from playground.config import RunConfig
 from playground.presets import get_preset
-from playground.trainer import EVAL_BUDGET, Trainer
+from playground.train.trainer import EVAL_BUDGET, Trainer
 from tests import browser_harness as bh
 from ui.urlstate import config_to_params
 

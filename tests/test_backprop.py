@@ -1,4 +1,4 @@
-"""Tests for playground.backprop: the traced step against torch.autograd, checks, specs, CLI."""
+"""Tests for explain.backprop: the traced step against torch.autograd, checks, specs, CLI."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.nn import functional as F
 
-from playground import backprop as bp
+from playground.explain import backprop as bp
 
 HIDDEN = ("sigmoid", "tanh", "relu", "linear")
 OUTPUT_FOR = {"half_sse": HIDDEN + ("softmax",), "mse": HIDDEN + ("softmax",)}
@@ -265,7 +265,7 @@ def test_main_prints_errors_on_one_line(tmp_path, capsys):
     assert "swish" in err
 
 
-CLI = "import sys; from playground.backprop import main; sys.exit(main(sys.argv[1]))"
+CLI = "import sys; from playground.explain.backprop import main; sys.exit(main(sys.argv[1]))"
 
 
 def _cli(path: Path) -> subprocess.CompletedProcess:

@@ -1,4 +1,4 @@
-"""Tests for playground.figures.backprop_graph: step list, DOT graph, LaTeX, tables, curve."""
+"""Tests for figures.backprop_graph: step list, DOT graph, LaTeX, tables, curve."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from playground import backprop as bp
+from playground.explain import backprop as bp
 from playground.figures import backprop_graph as bg
 
 MAZUR = bp.trace(bp.PRESETS["Textbook 2-2-2 (sigmoid, Mazur)"])

@@ -7,7 +7,7 @@ import copy
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from playground import backprop as bp
+from playground.explain import backprop as bp
 from tests.page_harness import page_app, run_ok
 from ui.state import Session
 

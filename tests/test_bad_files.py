@@ -13,15 +13,15 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from playground.config import MAX_SAMPLES, ConfigError, DataConfig, DatasetName, RunConfig, Task
-from playground.datasets import (
+from playground.data.datasets import (
     MAX_CSV_BYTES,
     MAX_CSV_COLUMNS,
     DataError,
     load_csv,
     validate_csv_bytes,
 )
-from playground.snapshot import Status
-from playground.trainer import Trainer
+from playground.train.snapshot import Status
+from playground.train.trainer import Trainer
 from tests.engine_fixtures import tiny_config, wait_for
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -255,7 +255,7 @@ def test_config_upload_on_the_page_refuses_bad_files(tmp_path: Path, name: str) 
 
 # ---- experiment files --------------------------------------------------------------------------
 
-experiment = pytest.importorskip("playground.experiment")
+experiment = pytest.importorskip("playground.export.experiment")
 
 
 @pytest.fixture(scope="module")
@@ -326,7 +326,7 @@ def test_a_pickle_experiment_is_refused_and_never_run(tmp_path: Path) -> None:
 
 
 def test_cli_refuses_a_pickle_everywhere(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    from playground.__main__ import main
+    from playground.cli import main
 
     marker = tmp_path / "pwned"
     bad = tmp_path / "bad.json"

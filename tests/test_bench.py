@@ -1,4 +1,4 @@
-"""Tests for playground.bench: the `bench` command's JSON, and the bare loop against the Trainer."""
+"""Tests for train.bench: the `bench` command's JSON, and the bare loop against the Trainer."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from collections.abc import Iterator
 import pytest
 import torch
 
-from playground.__main__ import main
-from playground.bench import MODES, RUNS, BareLoop, FastLoop, bench_config
+from playground.cli import main
 from playground.config import DatasetName, Optimizer
-from playground.datasets import Dataset, make_dataset
-from playground.engine import evaluate
-from playground.fastpath import FastStep
-from playground.trainer import Trainer
+from playground.data.datasets import Dataset, make_dataset
+from playground.nn.engine import evaluate
+from playground.nn.fastpath import FastStep
+from playground.train.bench import MODES, RUNS, BareLoop, FastLoop, bench_config
+from playground.train.trainer import Trainer
 from tests.engine_fixtures import tiny_config, wait_for
 
 CPU = torch.device("cpu")

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from safetensors.torch import load_file
 
-from playground.__main__ import main
+from playground.cli import main
 from playground.config import RunConfig, with_value
-from playground.datasets import make_dataset
-from playground.model import build_model, output_head
+from playground.data.datasets import make_dataset
+from playground.nn.model import build_model, output_head
 from playground.presets import PRESETS, get_preset
 
 REPO = Path(__file__).resolve().parent.parent

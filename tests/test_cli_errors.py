@@ -3,7 +3,6 @@ traceback."""
 
 from __future__ import annotations
 
-import importlib.util
 import pickle
 import subprocess
 import sys
@@ -11,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from playground.__main__ import main
+from playground.cli import main
 from playground.config import RunConfig
 
 REPO = Path(__file__).resolve().parent.parent
-OPTIONAL = {"bench", "export"}  # commands in their own modules, registered when present
 
 
 @pytest.fixture(scope="module")
@@ -109,11 +107,6 @@ NAMED = [
 ]
 
 
-def _present(argv: tuple[str, ...]) -> bool:
-    optional = bool(argv) and argv[0] in OPTIONAL
-    return not optional or importlib.util.find_spec(f"playground.{argv[0]}") is not None
-
-
 def _run_main(argv: list[str], capsys: pytest.CaptureFixture) -> tuple[int, str]:
     try:
         code = main(argv)
@@ -132,8 +125,6 @@ def _check(code: int, err: str) -> None:
 def test_bad_argument_gives_one_line_and_a_nonzero_exit(
     argv: tuple[str, ...], files: dict[str, str], capsys: pytest.CaptureFixture
 ) -> None:
-    if not _present(argv):
-        pytest.skip(f"no {argv[0]} command")
     code, err = _run_main([a.format(**files) for a in argv], capsys)
     _check(code, err)
     assert not Path(files["out"]).exists()
@@ -143,8 +134,6 @@ def test_bad_argument_gives_one_line_and_a_nonzero_exit(
 def test_bad_values_are_named(
     argv: tuple[str, ...], option: str, capsys: pytest.CaptureFixture
 ) -> None:
-    if not _present(argv):
-        pytest.skip(f"no {argv[0]} command")
     code, err = _run_main(list(argv), capsys)
     _check(code, err)
     assert option in err, err

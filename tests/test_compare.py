@@ -1,4 +1,4 @@
-"""Tests for playground.compare: variants per axis, shared weights and data order, CompareRun."""
+"""Tests for train.compare: variants per axis, shared weights and data order, CompareRun."""
 
 from __future__ import annotations
 
@@ -9,13 +9,6 @@ import numpy as np
 import pytest
 import torch
 
-from playground.compare import (
-    AXES,
-    PRESETS,
-    CompareRun,
-    make_variants,
-    parse_values,
-)
 from playground.config import (
     Activation,
     ConfigError,
@@ -26,6 +19,13 @@ from playground.config import (
     ModelConfig,
     RunConfig,
     TrainConfig,
+)
+from playground.train.compare import (
+    AXES,
+    PRESETS,
+    CompareRun,
+    make_variants,
+    parse_values,
 )
 from tests.engine_fixtures import one_torch_thread
 

@@ -1,4 +1,4 @@
-"""Tests for playground.config: JSON round trips, validation messages, with_value."""
+"""Tests for config: JSON round trips, validation messages, with_value."""
 
 from __future__ import annotations
 

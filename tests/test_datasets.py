@@ -1,4 +1,4 @@
-"""Tests for playground.datasets: the 2-D sets, features, digits and CSV files."""
+"""Tests for data.datasets: the 2-D sets, features, digits and CSV files."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from playground.config import FEATURES, MAX_SAMPLES, DataConfig, DatasetName, Task
-from playground.datasets import (
+from playground.data.datasets import (
     DOMAIN,
     DataError,
     Dataset,
@@ -106,7 +106,7 @@ def test_global_random_state_is_untouched():
 
 
 def test_data_error_is_a_value_error_shared_with_expressions():
-    from playground import expressions
+    from playground.data import expressions
 
     assert DataError is expressions.DataError and issubclass(DataError, ValueError)
 

@@ -1,4 +1,4 @@
-"""Tests for playground.diagnostics, its figures and the diagnostics panel (AppTest)."""
+"""Tests for explain.diagnostics, its figures and the diagnostics panel (AppTest)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from playground import probes
 from playground.config import (
     Activation,
     Init,
@@ -24,12 +23,18 @@ from playground.config import (
     RunConfig,
     TrainConfig,
 )
-from playground.diagnostics import FlagKind, activation_summary, gradient_health, snapshot_health
-from playground.engine import make_optimizer, train_step, weight_params
+from playground.explain import probes
+from playground.explain.diagnostics import (
+    FlagKind,
+    activation_summary,
+    gradient_health,
+    snapshot_health,
+)
 from playground.figures import diagnostics as figs
-from playground.model import LOSSES, Head, build_model, trainable_layers
-from playground.snapshot import Snapshot
-from playground.trainer import Trainer
+from playground.nn.engine import make_optimizer, train_step, weight_params
+from playground.nn.model import LOSSES, Head, build_model, trainable_layers
+from playground.train.snapshot import Snapshot
+from playground.train.trainer import Trainer
 from tests.engine_fixtures import one_torch_thread
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -251,7 +256,7 @@ PANEL_SCRIPT = """
 import sys
 sys.path.insert(0, {root!r})
 from playground.config import Activation, LayerSpec, ModelConfig, RunConfig, TrainConfig
-from playground.trainer import Trainer
+from playground.train.trainer import Trainer
 from ui.diagnostics_view import diagnostics_panel
 
 layers = tuple(LayerSpec(units=8, activation=Activation.{act}) for _ in range(4))

@@ -1,4 +1,4 @@
-"""Tests for playground.engine: steps against autograd, optimizers, schedules, probes helpers."""
+"""Tests for nn.engine: steps against autograd, optimizers, schedules, probes helpers."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from playground.config import (
     Schedule,
     TrainConfig,
 )
-from playground.engine import (
+from playground.nn.engine import (
     activation_stats,
     evaluate,
     forward_with_activations,
@@ -35,7 +35,7 @@ from playground.engine import (
     train_step,
     weight_params,
 )
-from playground.model import LOSSES, Head, build_model, predicted_class, trainable_layers
+from playground.nn.model import LOSSES, Head, build_model, predicted_class, trainable_layers
 from tests.engine_fixtures import one_torch_thread
 
 MSE = LOSSES[Loss.MSE]

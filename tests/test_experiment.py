@@ -1,4 +1,4 @@
-"""Tests for playground.experiment: .nnpg round trips, bad files, run folders, continuing."""
+"""Tests for export.experiment: .nnpg round trips, bad files, run folders, continuing."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import pytest
 import torch
 from safetensors.torch import save as save_tensors
 
-from playground import headless
 from playground.config import (
     DataConfig,
     DatasetName,
@@ -27,7 +26,7 @@ from playground.config import (
     TrainConfig,
     with_value,
 )
-from playground.experiment import (
+from playground.export.experiment import (
     FORMAT,
     Experiment,
     ExperimentError,
@@ -37,7 +36,8 @@ from playground.experiment import (
     load_run,
     save_experiment,
 )
-from playground.trainer import Trainer
+from playground.train import headless
+from playground.train.trainer import Trainer
 
 CFG = RunConfig(
     data=DataConfig(n_samples=100),

@@ -1,4 +1,4 @@
-"""Tests for playground.export: the standalone script, custom-feature code, ONNX and the CLI."""
+"""Tests for export.onnx: the standalone script, custom-feature code, ONNX and the CLI."""
 
 from __future__ import annotations
 
@@ -15,8 +15,7 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from playground import engine, headless
-from playground.__main__ import main as cli_main
+from playground.cli import main as cli_main
 from playground.config import (
     FEATURES,
     Activation,
@@ -35,12 +34,14 @@ from playground.config import (
     TrainConfig,
     with_value,
 )
-from playground.datasets import make_dataset
-from playground.experiment import load_experiment
-from playground.export import export_onnx, expression_code, generate_script
-from playground.expressions import DataError, parse_expression
-from playground.model import LOSSES, build_model, encode_targets, output_head
+from playground.data.datasets import make_dataset
+from playground.data.expressions import DataError, parse_expression
+from playground.export.experiment import load_experiment
+from playground.export.onnx import export_onnx, expression_code, generate_script
+from playground.nn import engine
+from playground.nn.model import LOSSES, build_model, encode_targets, output_head
 from playground.presets import get_preset
+from playground.train import headless
 
 ALLOWED_IMPORTS = {"__future__", "argparse", "csv", "json", "math", "sys", "numpy", "torch"}
 ALLOWED_IMPORTS |= {"torch.nn.functional", "sklearn.datasets"}

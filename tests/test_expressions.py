@@ -1,4 +1,4 @@
-"""Tests for playground.expressions: the whitelist parser of custom features."""
+"""Tests for data.expressions: the whitelist parser of custom features."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from playground.expressions import MAX_DEPTH, DataError, compile_expression, parse_expression
+from playground.data.expressions import MAX_DEPTH, DataError, compile_expression, parse_expression
 
 RNG = np.random.default_rng(0)
 X1 = RNG.uniform(-6, 6, 200)

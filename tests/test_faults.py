@@ -12,11 +12,11 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from playground import probes
 from playground.config import DatasetName
+from playground.explain import probes
 from playground.figures import boundary, curves
-from playground.snapshot import Snapshot, Status
-from playground.trainer import Trainer, live_threads
+from playground.train.snapshot import Snapshot, Status
+from playground.train.trainer import Trainer, live_threads
 from tests.engine_fixtures import tiny_config, wait_for
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")

@@ -12,7 +12,6 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from playground.engine import grid_axis
 from playground.figures import theme
 from playground.figures.boundary import (
     CLASS_SPAN,
@@ -32,6 +31,7 @@ from playground.figures.curves import (
 )
 from playground.figures.network import network_graph
 from playground.figures.weights import grad_norm_bars, histogram_figure, weight_heatmaps
+from playground.nn.engine import grid_axis
 
 BOUND = 6.0
 R = 30

@@ -1,4 +1,4 @@
-"""Tests for playground.figures.images: trace types, counts, scales and axis titles."""
+"""Tests for figures.images: trace types, counts, scales and axis titles."""
 
 from __future__ import annotations
 

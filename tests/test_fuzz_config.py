@@ -25,9 +25,9 @@ from playground.config import (
     RunConfig,
     Schedule,
 )
-from playground.datasets import DataError
-from playground.snapshot import Status
-from playground.trainer import Trainer
+from playground.data.datasets import DataError
+from playground.train.snapshot import Status
+from playground.train.trainer import Trainer
 
 EXAMPLES = 500
 OUTCOMES: Counter[str] = Counter()  # refused / trained / diverged, for RELIABILITY.md

@@ -11,7 +11,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 # Import the package before AppTest puts app_pages/ on sys.path.
-from playground.saliency import METHODS
+from playground.explain.saliency import METHODS
 from ui.images_widgets import downsample_drawing
 
 PAGE = "app_pages/images.py"

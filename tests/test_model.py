@@ -1,4 +1,4 @@
-"""Tests for playground.model: layers, shapes, parameter counts, inits, heads, targets, losses."""
+"""Tests for nn.model: layers, shapes, parameter counts, inits, heads, targets, losses."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from playground.config import (
     Task,
     TrainConfig,
 )
-from playground.model import (
+from playground.nn.model import (
     ACTIVATIONS,
     LOSSES,
     Head,

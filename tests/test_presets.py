@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from playground import headless
 from playground.presets import PRESETS, get_preset
+from playground.train import headless
 
 # (preset, summary key, threshold, "min" = at least / "max" = below); the thresholds
 THRESHOLDS = [

@@ -1,4 +1,4 @@
-"""Tests for playground.probes: grids against forward hooks, display output, layer probes."""
+"""Tests for explain.probes: grids against forward hooks, display output, layer probes."""
 
 from __future__ import annotations
 
@@ -10,11 +10,17 @@ import pytest
 import torch
 from torch import nn
 
-from playground import probes as probes_module
 from playground.config import Activation, LayerKind, LayerSpec, Loss, ModelConfig, Task
-from playground.engine import activation_stats, grid_points, histogram
-from playground.model import LOSSES, Head, build_model, trainable_layers
-from playground.probes import display_output, grids, layer_activations, layer_names, layer_probes
+from playground.explain import probes as probes_module
+from playground.explain.probes import (
+    display_output,
+    grids,
+    layer_activations,
+    layer_names,
+    layer_probes,
+)
+from playground.nn.engine import activation_stats, grid_points, histogram
+from playground.nn.model import LOSSES, Head, build_model, trainable_layers
 from tests.engine_fixtures import one_torch_thread
 
 R = 20

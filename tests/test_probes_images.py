@@ -1,4 +1,4 @@
-"""Tests for playground.probes_images: confusion matrix, probabilities, filters, feature maps."""
+"""Tests for explain.image_probes: confusion matrix, probabilities, filters, feature maps."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import torch
 from sklearn.metrics import confusion_matrix as sk_confusion_matrix
 from torch import nn
 
-from playground.probes_images import (
+from playground.explain.image_probes import (
     cell_examples,
     confusion_matrix,
     conv_filters,

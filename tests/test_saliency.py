@@ -1,4 +1,4 @@
-"""Tests for playground.saliency: oracles (linear models, completeness, Captum) and state."""
+"""Tests for explain.saliency: oracles (linear models, completeness, Captum) and state."""
 
 from __future__ import annotations
 
@@ -20,9 +20,7 @@ from captum.attr import (
 )
 from torch import nn
 
-from playground.model import build_model, output_head
-from playground.presets import PRESETS
-from playground.saliency import (
+from playground.explain.saliency import (
     METHODS,
     attribute,
     default_options,
@@ -30,6 +28,8 @@ from playground.saliency import (
     input_gradient_grid,
     make_baseline,
 )
+from playground.nn.model import build_model, output_head
+from playground.presets import PRESETS
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -330,7 +330,7 @@ def test_every_method_runs_on_the_digits_presets_models(preset: str) -> None:
 def test_input_gradients_through_features_match_autograd():
     """Chain rule through the NumPy features (x1^2, sin(x2), a typed expression) equals an
     all-torch computation of the same features."""
-    from playground.saliency import differentiable_features, input_gradient_grid
+    from playground.explain.saliency import differentiable_features, input_gradient_grid
 
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(4, 5), nn.Tanh(), nn.Linear(5, 1))

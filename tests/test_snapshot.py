@@ -1,4 +1,4 @@
-"""Tests for playground.snapshot: the bounded History and the immutable Snapshot."""
+"""Tests for train.snapshot: the bounded History and the immutable Snapshot."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from playground.snapshot import HISTORY_POINTS, History, Snapshot, Status
+from playground.train.snapshot import HISTORY_POINTS, History, Snapshot, Status
 
 
 def _filled(n: int, capacity: int) -> History:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from playground.trainer import EVAL_BUDGET
+from playground.train.trainer import EVAL_BUDGET
 from tests.engine_fixtures import tiny_config
 from ui.state import TrainerSlot
 

@@ -1,4 +1,4 @@
-"""Tests for playground.trainer on a real thread: commands, acks, stops, failures, probes."""
+"""Tests for train.trainer on a real thread: commands, acks, stops, failures, probes."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 import torch
 
-from playground import trainer as trainer_module
 from playground.config import ConfigError, DataConfig, DatasetName, LayerSpec, ModelConfig
-from playground.model import build_model
-from playground.snapshot import History, Snapshot, Status
-from playground.trainer import Trainer
+from playground.nn.model import build_model
+from playground.train import trainer as trainer_module
+from playground.train.snapshot import History, Snapshot, Status
+from playground.train.trainer import Trainer
 from tests.engine_fixtures import FakeClock, tiny_config, wait_for
 
 R = 20  # grid resolution: small keeps the probes cheap
@@ -169,7 +169,7 @@ def test_close_ends_a_paused_trainer(make_trainer: MakeTrainer) -> None:
 # ---- divergence and failure ---------------------------------------------------------------------
 
 
-# sgd takes the NumPy fast path (playground.fastpath), momentum the torch one
+# sgd takes the NumPy fast path (playground.nn.fastpath), momentum the torch one
 PATHS = ["sgd", "momentum"]
 OVERFLOW_OK = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy overflow is the point
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from playground.diagnostics import activation_summary, snapshot_health
+from playground.explain.diagnostics import activation_summary, snapshot_health
 from playground.figures import curves
 from playground.figures import diagnostics as figs
-from playground.snapshot import LayerProbe, Snapshot
+from playground.train.snapshot import LayerProbe, Snapshot
 from ui.state import get_session
 
 KINDS = tuple(figs.HIST_KINDS)  # weights, gradients, activations

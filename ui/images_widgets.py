@@ -21,7 +21,7 @@ from playground.config import (
     Optimizer,
     RunConfig,
 )
-from playground.model import build_model, output_head
+from playground.nn.model import build_model, output_head
 from playground.presets import get_preset
 from ui.widgets import LEARNING_RATES, init_state
 

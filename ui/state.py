@@ -11,7 +11,7 @@ from typing import Any
 import streamlit as st
 
 from playground.config import RunConfig
-from playground.trainer import EVAL_BUDGET, LIVE_HPARAMS, Trainer
+from playground.train.trainer import EVAL_BUDGET, LIVE_HPARAMS, Trainer
 
 _KEY = "playground_session"
 

@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from playground.config import DataConfig, DatasetName
-from playground.datasets import DOMAIN, make_dataset
+from playground.data.datasets import DOMAIN, make_dataset
 from playground.figures.theme import CLASS_COLORS
 
 _SIZE = 64

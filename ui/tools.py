@@ -88,7 +88,7 @@ def _explain_link(slot: TrainerSlot, sess: Session) -> None:
     if trainer is None:
         return
     try:
-        from playground.backprop import SpecError, spec_from_model
+        from playground.explain.backprop import SpecError, spec_from_model
     except ImportError:
         return
     last = max(trainer.data.X_train.shape[0] - 1, 0)

@@ -12,7 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 from playground.config import Task
-from playground.datasets import MAX_CSV_BYTES, DataError, validate_csv_bytes
+from playground.data.datasets import MAX_CSV_BYTES, DataError, validate_csv_bytes
 
 UPLOAD_DIR = Path(tempfile.gettempdir()) / "nn-playground-uploads"
 _HEADER_BYTES = 65_536  # the header is looked for in this much of the file

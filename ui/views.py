@@ -10,13 +10,13 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from playground.datasets import DOMAIN, feature_matrix
-from playground.engine import grid_axis, grid_points
+from playground.data.datasets import DOMAIN, feature_matrix
+from playground.explain.saliency import differentiable_features, input_gradient_grid
 from playground.figures import boundary, curves, images, network, weights
 from playground.figures.theme import NEGATIVE, NEUTRAL, POSITIVE, class_color
-from playground.saliency import differentiable_features, input_gradient_grid
-from playground.snapshot import Snapshot, Status
-from playground.trainer import Trainer
+from playground.nn.engine import grid_axis, grid_points
+from playground.train.snapshot import Snapshot, Status
+from playground.train.trainer import Trainer
 from ui.diagnostics_view import diagnostics_panel
 
 EXTRA_VIEWS = (

@@ -19,7 +19,7 @@ from playground.figures.theme import (
     axis_style,
     base_layout,
 )
-from playground.snapshot import LayerProbe
+from playground.train.snapshot import LayerProbe
 
 HIST_KINDS = {"weights": "weight_hist", "gradients": "grad_hist", "activations": "act_hist"}
 COLUMNS = 4  # small multiples per row

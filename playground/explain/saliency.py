@@ -24,9 +24,9 @@ from captum.attr import (
 )
 from torch import Tensor, nn
 
-from playground.datasets import FEATURE_FUNCS
-from playground.expressions import compile_expression
-from playground.probes_images import eval_mode
+from playground.data.datasets import FEATURE_FUNCS
+from playground.data.expressions import compile_expression
+from playground.explain.image_probes import eval_mode
 
 Adapter = Callable[..., Tensor]
 BASELINES = ("zeros", "blurred", "mean")

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from playground.config import MAX_SAMPLES, DataConfig, DatasetName, Task
-from playground.expressions import DataError, parse_expression
+from playground.data.expressions import DataError, parse_expression
 
 __all__ = [
     "DOMAIN",

@@ -16,9 +16,9 @@ from playground.config import (
     Optimizer,
     RunConfig,
 )
-from playground.datasets import make_dataset
-from playground.snapshot import Snapshot
-from playground.trainer import Trainer
+from playground.data.datasets import make_dataset
+from playground.train.snapshot import Snapshot
+from playground.train.trainer import Trainer
 
 MIN_VARIANTS, MAX_VARIANTS = 2, 6
 AXES = ("optimizer", "lr", "batch_size", "activation", "init", "regularization", "depth")

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from playground.snapshot import LayerProbe, Snapshot
+from playground.train.snapshot import LayerProbe, Snapshot
 
 VANISH_RELATIVE = 1e-3  # an early layer's gradient below this fraction of the output layer's
 VANISH_ABSOLUTE = 1e-7  # a gradient norm below this is gone, whatever the other layers do

@@ -9,9 +9,9 @@ import torch
 from torch import nn
 
 from playground.config import Activation, Loss, Task
-from playground.engine import activation_stats, forward_with_activations, histogram
-from playground.model import ACTIVATIONS, Head, trainable_layers
-from playground.snapshot import LayerProbe
+from playground.nn.engine import activation_stats, forward_with_activations, histogram
+from playground.nn.model import ACTIVATIONS, Head, trainable_layers
+from playground.train.snapshot import LayerProbe
 
 
 def display_output(out: torch.Tensor, head: Head, loss: Loss, task: Task) -> torch.Tensor:

@@ -18,10 +18,10 @@ from safetensors.torch import load_file
 from safetensors.torch import save as save_tensors
 
 from playground.config import ConfigError, DatasetName, RunConfig, Task
-from playground.model import build_model, output_head
+from playground.nn.model import build_model, output_head
 
 if TYPE_CHECKING:
-    from playground.trainer import Trainer
+    from playground.train.trainer import Trainer
 
 FORMAT = "nn-playground-experiment"
 VERSION = "1"

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from playground.config import Loss, Optimizer, RunConfig
-from playground.model import SeededDropout, trainable_layers
+from playground.nn.model import SeededDropout, trainable_layers
 
 _ACTS = {nn.Tanh: "tanh", nn.ReLU: "relu", nn.Sigmoid: "sigmoid", nn.Identity: "linear"}
 _LOSSES = (Loss.MSE, Loss.CROSS_ENTROPY, Loss.BCE)

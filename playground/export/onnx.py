@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from playground.codegen import expression_code, generate_script
 from playground.config import RunConfig, with_value
-from playground.experiment import (
+from playground.export.codegen import expression_code, generate_script
+from playground.export.experiment import (
     Experiment,
     check_state_dict,
     experiment_from_trainer,
@@ -23,7 +23,7 @@ from playground.experiment import (
 )
 
 if TYPE_CHECKING:
-    from playground.trainer import Trainer
+    from playground.train.trainer import Trainer
 
 __all__ = ["export_onnx", "expression_code", "generate_script", "register"]
 
@@ -80,8 +80,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Train or load, write the requested files; the last stdout line is a JSON summary."""
-    from playground import headless
-    from playground.__main__ import apply_sets, load_config
+    from playground.cli import apply_sets, load_config
+    from playground.train import headless
 
     outputs = {k: getattr(args, k) for k in _OUTPUTS if getattr(args, k)}
     if not outputs:
@@ -120,8 +120,8 @@ def _continue(
     cfg: RunConfig, state: dict[str, torch.Tensor], train: bool
 ) -> tuple[Trainer, dict[str, Any]]:
     """A trainer on loaded weights; trained to cfg's stop condition when asked."""
-    from playground.headless import run, summary
-    from playground.trainer import Trainer
+    from playground.train.headless import run, summary
+    from playground.train.trainer import Trainer
 
     if train:
         return run(cfg, initial_state=state)
@@ -131,7 +131,7 @@ def _continue(
 
 def _write(trainer: Trainer, outputs: dict[str, str], loaded: Experiment | None) -> dict[str, str]:
     """Write each requested file; returns kind -> path."""
-    from playground.headless import write_history_csv
+    from playground.train.headless import write_history_csv
 
     history = loaded.history if loaded else trainer.latest().history
     for kind, path in outputs.items():

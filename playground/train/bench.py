@@ -29,14 +29,14 @@ from typing import Any, NamedTuple
 import torch
 from torch import nn
 
-from playground import probes
 from playground.config import Device, Optimizer, RunConfig, Task
-from playground.datasets import Dataset, make_dataset
-from playground.engine import evaluate, histogram, make_optimizer
-from playground.fastpath import FastStep
-from playground.model import LOSSES, build_model, encode_targets, output_head, trainable_layers
+from playground.data.datasets import Dataset, make_dataset
+from playground.explain import probes
+from playground.nn.engine import evaluate, histogram, make_optimizer
+from playground.nn.fastpath import FastStep
+from playground.nn.model import LOSSES, build_model, encode_targets, output_head, trainable_layers
 from playground.presets import get_preset
-from playground.trainer import EVAL_BUDGET, Trainer, resolve_device
+from playground.train.trainer import EVAL_BUDGET, Trainer, resolve_device
 
 RUNS: dict[str, Callable[[], RunConfig]] = {
     "circle": RunConfig,  # the defaults: circle, x1 x2, 4-2 tanh, batch 10, SGD lr 0.03, mse

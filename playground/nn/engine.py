@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from playground.config import Activation, Optimizer, Schedule, TrainConfig
-from playground.model import predicted_class, trainable_layers
+from playground.nn.model import predicted_class, trainable_layers
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 HIST_BINS = 30

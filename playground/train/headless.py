@@ -12,8 +12,8 @@ from typing import Any
 from safetensors.torch import save_file
 
 from playground.config import RunConfig, Task
-from playground.snapshot import Snapshot, Status
-from playground.trainer import Trainer
+from playground.train.snapshot import Snapshot, Status
+from playground.train.trainer import Trainer
 
 FINAL = (Status.DONE, Status.DIVERGED, Status.FAILED, Status.CLOSED)
 

@@ -10,8 +10,6 @@ from types import ModuleType
 
 from torch import nn
 
-from playground import datasets
-from playground import model as model_module
 from playground.config import (
     DatasetName,
     Device,
@@ -22,9 +20,11 @@ from playground.config import (
     Schedule,
     Task,
 )
-from playground.expressions import parse_expression
-from playground.model import SeededDropout, build_model, output_head, trainable_layers
-from playground.probes import layer_names
+from playground.data import datasets
+from playground.data.expressions import parse_expression
+from playground.explain.probes import layer_names
+from playground.nn import model as model_module
+from playground.nn.model import SeededDropout, build_model, output_head, trainable_layers
 
 DEFAULT_STEPS = 1000  # the script's length when the config sets no step or epoch limit
 

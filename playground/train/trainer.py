@@ -16,10 +16,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from playground import probes
 from playground.config import Device, RunConfig, Schedule, Task
-from playground.datasets import DOMAIN, Dataset, feature_matrix, make_dataset
-from playground.engine import (
+from playground.data.datasets import DOMAIN, Dataset, feature_matrix, make_dataset
+from playground.explain import probes
+from playground.nn.engine import (
     evaluate,
     grid_points,
     make_optimizer,
@@ -27,9 +27,9 @@ from playground.engine import (
     train_step,
     weight_params,
 )
-from playground.fastpath import FastStep
-from playground.model import LOSSES, build_model, encode_targets, output_head, trainable_layers
-from playground.snapshot import PROBE_HISTORY_POINTS, History, Snapshot, Status
+from playground.nn.fastpath import FastStep
+from playground.nn.model import LOSSES, build_model, encode_targets, output_head, trainable_layers
+from playground.train.snapshot import PROBE_HISTORY_POINTS, History, Snapshot, Status
 
 ACK_TIMEOUT_S = 1.0
 PROBE_BATCH = 256  # 2-D points used for activation statistics

@@ -1,0 +1,1 @@
+"""Explanations: probes, saliency, the backprop trace, diagnostics, image probes."""

@@ -1,0 +1,1 @@
+"""Export: standalone scripts, ONNX, experiment files."""

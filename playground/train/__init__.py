@@ -1,0 +1,1 @@
+"""Training: learners, the Trainer thread, snapshots, the server's run cap, headless runs."""
