@@ -1,24 +1,49 @@
-"""The command line (train, presets, backprop, bench, export)."""
+"""The one command line: train, presets, backprop, export, bench (`python -m playground`).
+
+Each command parses its options, calls the library (train.headless, explain.backprop, export.*,
+train.bench) and prints: results as JSON on the last stdout line, progress on stderr, and bad
+input as one `error: ...` line on stderr with a non-zero exit.
+"""
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from playground.config import ConfigError, RunConfig, with_value
+import torch
+
+from playground.config import ConfigError, Device, RunConfig, with_value
+from playground.explain import backprop
+from playground.export.codegen import generate_script
+from playground.export.experiment import (
+    Experiment,
+    check_state_dict,
+    experiment_from_trainer,
+    load_experiment,
+    load_run,
+    save_experiment,
+)
+from playground.export.onnx import export_onnx
 from playground.presets import PRESETS, get_preset
+from playground.train import bench, headless
+from playground.train.trainer import Trainer
+
+EXPORTS = ("code", "onnx", "experiment", "history_csv")  # the `export` command's output options
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, no usage dump
         print(f"{self.prog}: error: {message} (see --help)", file=sys.stderr)
         sys.exit(2)
+
+
+def _fail(message: str) -> int:
+    """Print `message` as one `error:` line on stderr; returns the exit status 2."""
+    print("error: " + " ".join(message.split()), file=sys.stderr)
+    return 2
 
 
 def load_config(config: str | None, preset: str | None, sets: list[str]) -> RunConfig:
@@ -54,9 +79,11 @@ def _progress(snap) -> None:
     print(line, end="", file=sys.stderr, flush=True)
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    from playground.train import headless
+# --- the commands ---------------------------------------------------------------------------------
 
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train headless to the config's stop; the last stdout line is a JSON summary."""
     cfg = load_config(args.config, args.preset, args.set)
     if args.steps is not None:
         cfg = with_value(cfg, "train.max_steps", args.steps)
@@ -73,15 +100,114 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_presets(args: argparse.Namespace) -> int:
+    """One line per preset: its name and description."""
     for name, (description, _) in PRESETS.items():
         print(f"{name}: {description}")
     return 0
 
 
 def cmd_backprop(args: argparse.Namespace) -> int:
-    from playground.explain import backprop
+    """Print one traced SGD step of the spec's network as one JSON object."""
+    path = args.spec
+    try:
+        with open(path, encoding="utf-8") as f:
+            d = json.load(f)
+        text = json.dumps(backprop.trace(backprop.parse_spec(d)), allow_nan=False)
+    except OSError as e:
+        return _fail(f"cannot read {path}: {e.strerror or e}")
+    except json.JSONDecodeError as e:
+        return _fail(f"{path}: not valid JSON ({e.msg} at line {e.lineno}, column {e.colno})")
+    except backprop.SpecError as e:
+        return _fail(str(e))
+    except ValueError as e:  # json.dumps on inf / nan
+        return _fail(f"the trace has non-finite numbers ({e})")
+    print(text)
+    return 0
 
-    return backprop.main(args.spec)
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Train or load, write the requested files; the last stdout line is a JSON summary."""
+    outputs = {k: getattr(args, k) for k in EXPORTS if getattr(args, k)}
+    if not outputs:
+        raise ValueError(
+            "export: nothing to write; give --code, --onnx, --experiment or --history-csv"
+        )
+    if args.steps is not None and args.steps < 1:
+        raise ValueError(f"--steps: must be at least 1, got {args.steps}")
+    loaded = None
+    if args.run or args.experiment_in:
+        loaded = load_run(args.run) if args.run else load_experiment(args.experiment_in)
+        cfg = apply_sets(loaded.cfg, args.set)
+    else:
+        cfg = load_config(args.config, args.preset, args.set)
+    if args.steps is not None:
+        cfg = with_value(cfg, "train.max_steps", args.steps)
+    as_is = loaded if args.steps is None else None  # a loaded run, written without training
+    trainer, result = _export_trainer(cfg, loaded, train=args.steps is not None)
+    try:
+        if as_is is not None:
+            result |= {"status": "loaded", "steps": as_is.step, "epochs": as_is.epoch}
+        files = _write_exports(trainer, outputs, as_is)
+    finally:
+        trainer.close()
+    print(json.dumps(result | {"files": files}))
+    return 0 if result["status"] in ("done", "loaded") else 1
+
+
+def _export_trainer(
+    cfg: RunConfig, loaded: Experiment | None, train: bool
+) -> tuple[Trainer, dict[str, Any]]:
+    """A trainer for `export`: trained from scratch, or on loaded weights (trained when asked)."""
+    if loaded is None:
+        return headless.run(cfg)
+    state = check_state_dict(cfg, loaded.state_dict)
+    if train:
+        return headless.run(cfg, initial_state=state)
+    trainer = Trainer(cfg, with_probes=False, idle_pause_s=None, initial_state=state, capped=False)
+    return trainer, headless.summary(trainer.latest(), cfg, 0.0)
+
+
+def _write_exports(
+    trainer: Trainer, outputs: dict[str, str], loaded: Experiment | None
+) -> dict[str, str]:
+    """Write each requested file (kind -> path); a loaded, untrained run keeps its own history."""
+    history = loaded.history if loaded else trainer.latest().history
+    for kind, path in outputs.items():
+        if kind == "code":
+            Path(path).write_text(generate_script(trainer.cfg))
+        elif kind == "onnx":
+            export_onnx(trainer.ask("model"), trainer.info.input_shape, path)
+        elif kind == "history_csv":
+            headless.write_history_csv(history, Path(path))
+        elif loaded:
+            save_experiment(
+                path, trainer.cfg, loaded.state_dict, history, loaded.step, loaded.epoch
+            )
+        else:
+            Path(path).write_bytes(experiment_from_trainer(trainer))
+    return {kind: str(path) for kind, path in outputs.items()}
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Run the benchmark; print the table, or the JSON object as the last stdout line."""
+    opts = dict(bench.QUICK if args.quick else bench.FULL)
+    if args.seconds is not None:
+        if not args.seconds > 0:
+            raise ValueError(f"--seconds: must be > 0, got {args.seconds}")
+        opts["seconds"] = args.seconds
+    if args.rounds is not None:
+        if args.rounds < 1:
+            raise ValueError(f"--rounds: must be at least 1, got {args.rounds}")
+        opts["rounds"] = args.rounds
+    device = Device(args.device)
+    if device == Device.CUDA and not torch.cuda.is_available():
+        return _fail("--device cuda: CUDA is not available here")
+    result = bench.bench(args.run or list(bench.RUNS), device, **opts)
+    print(json.dumps(result) if args.json else bench.format_table(result))
+    return 0
+
+
+# --- argument parsing -----------------------------------------------------------------------------
 
 
 def _add_config_args(p: argparse.ArgumentParser) -> None:
@@ -94,7 +220,39 @@ def _add_config_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "export", help="train or load a run, then write it as code, ONNX, experiment or CSV"
+    )
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--config", help="a RunConfig JSON file (trained first)")
+    src.add_argument("--preset", help="a preset name (trained first)")
+    src.add_argument("--run", metavar="DIR", help="a folder written by `train --out`")
+    src.add_argument("--experiment-in", metavar="FILE", help="an experiment file (.nnpg)")
+    p.add_argument("--steps", type=int, help="train this many steps (from the loaded weights)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--code", metavar="FILE.py", help="a standalone PyTorch training script")
+    p.add_argument("--onnx", metavar="FILE.onnx", help="the trained model as ONNX")
+    p.add_argument("--experiment", metavar="FILE.nnpg", help="config, weights and history")
+    p.add_argument("--history-csv", metavar="FILE.csv", help="the history as CSV")
+    p.set_defaults(func=cmd_export)
+
+
+def _add_bench(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="bare PyTorch loop vs the Trainer, examples/s per run")
+    p.add_argument("--quick", action="store_true", help="short windows: under a minute in all")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead")
+    p.add_argument("--device", choices=[d.value for d in Device], default="cpu")
+    p.add_argument("--seconds", type=float, help="timing window per measurement")
+    p.add_argument("--rounds", type=int, help="interleaved rounds; the median is kept")
+    p.add_argument(
+        "--run", action="append", choices=list(bench.RUNS), help="only this run (repeat)"
+    )
+    p.set_defaults(func=cmd_bench)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The parser of every command; each subparser's `func` runs it."""
     parser = _Parser(prog="python -m playground", description="Neural Network Playground CLI")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     p = sub.add_parser("train", help="train headless; last stdout line is a JSON summary")
@@ -106,21 +264,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("backprop", help="trace one step of a small MLP as JSON")
     p.add_argument("--spec", required=True, help="the network, input and target as JSON")
     p.set_defaults(func=cmd_backprop)
-    for register in _EXTRA_COMMANDS:
-        register(sub)
+    _add_bench(sub)
+    _add_export(sub)
     return parser
 
 
-def _register_optional() -> list[Callable[[argparse._SubParsersAction], None]]:
-    """Commands that live in their own modules (bench, export), when present."""
-    names = ("playground.train.bench", "playground.export.onnx")
-    return [importlib.import_module(n).register for n in names if importlib.util.find_spec(n)]
-
-
-_EXTRA_COMMANDS = _register_optional()
-
-
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -63,7 +63,7 @@ def _trainer_run(cfg, data: Dataset) -> tuple[dict[str, torch.Tensor], list[floa
     try:
         trainer.step(STEPS)
         snap = wait_for(trainer.latest, lambda s: s.step == STEPS, timeout_s=10.0)
-        return trainer.model_copy().state_dict(), list(snap.history["train_loss"])
+        return trainer.ask("weights"), list(snap.history["train_loss"])
     finally:
         trainer.close()
 

@@ -146,7 +146,7 @@ def test_parse_values_converts_for_the_axis():
 
 
 def _state(run: CompareRun, i: int) -> dict[str, torch.Tensor]:
-    return run.trainers[i].model_copy().state_dict()
+    return run.trainers[i].ask("weights")
 
 
 def _same(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:

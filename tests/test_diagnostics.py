@@ -35,7 +35,7 @@ from playground.nn.engine import make_optimizer, train_step, weight_params
 from playground.nn.model import LOSSES, Head, build_model, trainable_layers
 from playground.train.snapshot import Snapshot
 from playground.train.trainer import Trainer
-from tests.engine_fixtures import one_torch_thread
+from tests.engine_fixtures import one_torch_thread, wait_for
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,7 +50,7 @@ def _run(cfg: RunConfig, steps: int) -> tuple[Trainer, Snapshot]:
     """A real trainer that took `steps` steps, recording every step; closed by the caller."""
     cfg = cfg.replace(train=dataclasses.replace(cfg.train, eval_every=1))
     trainer = Trainer(cfg, idle_pause_s=None, grid_resolution=10)
-    return trainer, trainer.step(steps)
+    return trainer, trainer.step(steps).snapshot
 
 
 def _flags(cfg: RunConfig, steps: int = 12) -> set[tuple[str, FlagKind]]:
@@ -92,10 +92,12 @@ def test_zero_init_flags_that_no_gradient_flows():
 
 
 def test_snapshot_health_uses_the_newest_probes_between_records():
-    trainer = Trainer(_sigmoid_stack(), idle_pause_s=None, grid_resolution=10)
+    # a budget that is never due by time: while running, no record after the first
+    trainer = Trainer(_sigmoid_stack(), idle_pause_s=None, grid_resolution=10, eval_budget=1e-9)
     try:
-        snap = trainer.step(3)  # no record yet (one per epoch): only the layer probes know
-        assert snap.history["step"][-1] == 0
+        trainer.start()
+        snap = wait_for(trainer.latest, lambda s: s.step >= 3 and s.layers)
+        assert snap.history["step"][-1] == 0  # only the layer probes know the newer numbers
         assert gradient_health(snap.history) == []
         assert snapshot_health(snap)  # the probes' newer numbers already show the problem
     finally:
@@ -192,10 +194,11 @@ def test_trainer_gradient_norms_equal_autograd_on_its_first_batch(optimizer):
     cfg = RunConfig(train=TrainConfig(optimizer=optimizer, seed=5))
     trainer, snap = _run(cfg, 1)
     trainer.close()
-    model = build_model(cfg.model, trainer.data.input_shape, trainer.head, cfg.train.seed)
-    n = trainer.X_train.shape[0]
+    sup = trainer.learner  # the thread is gone: its learner is ours to read
+    model = build_model(cfg.model, sup.data.input_shape, sup.head, cfg.train.seed)
+    n = sup.X_train.shape[0]
     first = torch.randperm(n, generator=torch.Generator().manual_seed(5))[: cfg.train.batch_size]
-    loss = trainer.loss_fn(model(trainer.X_train[first]), trainer.t_train[first])
+    loss = sup.loss_fn(model(sup.X_train[first]), sup.t_train[first])
     expected = [float(g.norm()) for g in torch.autograd.grad(loss, weight_params(model))]
     recorded = [snap.history[f"grad_norm/{p.name}"][-1] for p in snap.layers]
     np.testing.assert_allclose(recorded, expected, rtol=1e-4)
@@ -257,6 +260,7 @@ import sys
 sys.path.insert(0, {root!r})
 from playground.config import Activation, LayerSpec, ModelConfig, RunConfig, TrainConfig
 from playground.train.trainer import Trainer
+from tests.engine_fixtures import wait_for
 from ui.diagnostics_view import diagnostics_panel
 
 layers = tuple(LayerSpec(units=8, activation=Activation.{act}) for _ in range(4))

@@ -61,7 +61,7 @@ def _assert_same(exp: Experiment, trainer: Trainer) -> None:
     snap = trainer.latest()
     assert exp.cfg == trainer.cfg
     assert (exp.step, exp.epoch) == (snap.step, snap.epoch) == (12, 2)
-    model = trainer.model_copy().state_dict()
+    model = trainer.ask("weights")
     assert list(exp.state_dict) == list(model)
     assert all(torch.equal(exp.state_dict[k], v) for k, v in model.items())
     assert set(exp.history) == set(snap.history)
@@ -78,7 +78,7 @@ def test_round_trip_from_trainer(trained) -> None:
 def test_round_trip_through_a_file(trained, tmp_path: Path) -> None:
     trainer, _ = trained
     snap, path = trainer.latest(), tmp_path / "run.nnpg"
-    state = trainer.model_copy().state_dict()
+    state = trainer.ask("weights")
     save_experiment(path, trainer.cfg, state, snap.history, snap.step, snap.epoch)
     _assert_same(load_experiment(path), trainer)
     _assert_same(load_experiment(str(path)), trainer)
@@ -88,9 +88,9 @@ def test_loaded_weights_continue_in_a_new_trainer(trained) -> None:
     exp = load_experiment(trained[1])
     again = Trainer(exp.cfg, with_probes=False, idle_pause_s=None, initial_state=exp.state_dict)
     try:
-        model = again.model_copy().state_dict()
+        model = again.ask("weights")
         assert all(torch.equal(exp.state_dict[k], v) for k, v in model.items())
-        assert again.step(3).step == 3  # it trains on from there (its step count starts at 0)
+        assert again.step(3).snapshot.step == 3  # it trains on (its step count starts at 0)
     finally:
         again.close()
 
@@ -117,7 +117,7 @@ def test_run_folder_loads_as_an_experiment(tmp_path: Path) -> None:
     try:
         headless.save_run(trainer, tmp_path)
         exp = load_run(tmp_path)
-        model = trainer.model_copy().state_dict()
+        model = trainer.ask("weights")
         history = trainer.latest().history
     finally:
         trainer.close()

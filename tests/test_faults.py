@@ -42,24 +42,24 @@ def _same(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
 @OVERFLOW_OK
 def test_divergence_keeps_the_last_good_weights_and_reset_recovers(trainer: Trainer) -> None:
     initial = _weights(trainer.latest())
-    seen = [trainer.step(n) for n in (20, 20, 20)]  # progress at a sane rate first
+    seen = [trainer.step(n).snapshot for n in (20, 20, 20)]  # progress at a sane rate first
     assert seen[-1].step == 60 and not _same(_weights(seen[-1]), initial)
-    seen.append(trainer.set_hparams(lr=100.0))
-    snap = trainer.step(200)
+    seen.append(trainer.set_hparams(lr=100.0).snapshot)
+    snap = trainer.step(200).snapshot
     assert snap.status == Status.DIVERGED, snap.message
     assert "Restored the last good weights" in snap.message and "learning rate" in snap.message
     kept = _weights(snap)
     assert all(np.isfinite(w).all() for w in kept)
     assert any(_same(kept, _weights(s)) for s in seen if s.step > 0)  # an earlier snapshot's
-    model = [m.detach().numpy() for m in trainer.model_copy().parameters()]
+    model = [v.numpy() for v in trainer.ask("weights").values()]
     assert all(np.isfinite(w).all() for w in model)
-    assert trainer.step(5).status == Status.PAUSED  # it can go on (here, to diverge again)
+    assert trainer.step(5).snapshot.status == Status.PAUSED  # it can go on (here, to diverge again)
 
     trainer.set_hparams(lr=0.01)
-    reset = trainer.reset()
+    reset = trainer.reset().snapshot
     assert (reset.status, reset.step) == (Status.IDLE, 0)
     assert _same(_weights(reset), initial)  # the same initial weights
-    after = trainer.step(10)
+    after = trainer.step(10).snapshot
     assert (after.status, after.step) == (Status.PAUSED, 10) and np.isfinite(after.test_loss)
 
 

@@ -188,7 +188,7 @@ def _check_refusal(e: Exception) -> None:
 def _train_three_steps(cfg: RunConfig) -> str:
     trainer = Trainer(cfg, grid_resolution=8, idle_pause_s=None)
     try:
-        snap = trainer.step(3)
+        snap = trainer.step(3).snapshot
         for _ in range(200):  # a slow 3 steps (a big model) gets up to 10 s more
             if snap.step >= 3 or snap.status != Status.PAUSED:
                 break

@@ -54,9 +54,22 @@ def test_history_last_and_arrays_are_copies() -> None:
     h.append([3.0, 4.0])
     assert h.last("a") == 3.0 and h.last("b") == 4.0
     a = h.arrays()
-    a["a"][0] = 99.0
-    assert h.arrays()["a"][0] == 1.0
-    assert HISTORY_POINTS <= 2_000
+    with pytest.raises(ValueError, match="read-only"):
+        a["a"][0] = 99.0
+    h.append([5.0, 6.0])
+    assert list(a["a"]) == [1.0, 3.0]  # a private copy: later rows do not reach it
+
+
+def test_history_at_its_default_capacity_stays_bounded_and_spans_the_run() -> None:
+    n = 10 * HISTORY_POINTS + 7  # many more rows than the capacity, not a power-of-two multiple
+    h = History(("step", "value"))
+    for i in range(n):
+        h.append([i, 2.0 * i])
+    steps = h.arrays()["step"]
+    assert h.capacity == HISTORY_POINTS and len(h) <= HISTORY_POINTS
+    stride = steps[1] - steps[0]
+    assert steps[0] == 0  # the first row offered
+    assert n - 1 - stride < steps[-1] <= n - 1  # the last row that fell due on the stride
 
 
 def test_snapshot_is_frozen_and_reports_size() -> None:

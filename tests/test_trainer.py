@@ -14,7 +14,8 @@ import pytest
 import torch
 
 from playground.config import ConfigError, DataConfig, DatasetName, LayerSpec, ModelConfig
-from playground.nn.model import build_model
+from playground.nn.model import build_model, output_head
+from playground.train import runcap, supervised
 from playground.train import trainer as trainer_module
 from playground.train.snapshot import History, Snapshot, Status
 from playground.train.trainer import Trainer
@@ -43,7 +44,7 @@ def make_trainer() -> Iterator[MakeTrainer]:
 
 
 def _state(t: Trainer) -> dict[str, torch.Tensor]:
-    return t.model_copy().state_dict()
+    return t.ask("weights")
 
 
 def _same_state(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
@@ -60,7 +61,7 @@ def _until(t: Trainer, ok: Callable[[Snapshot], bool], timeout_s: float = WAIT_S
 @pytest.mark.parametrize("with_probes", [True, False])
 def test_steps_never_go_back(make_trainer: MakeTrainer, with_probes: bool) -> None:
     t = make_trainer(with_probes=with_probes, publish_hz=200)
-    assert t.start().status == Status.RUNNING
+    assert t.start().snapshot.status == Status.RUNNING
     steps, epochs = [], []
     for _ in range(300):
         snap = t.latest()
@@ -76,7 +77,7 @@ def test_pause_really_stops(make_trainer: MakeTrainer) -> None:
     t = make_trainer()
     t.start()
     _until(t, lambda s: s.step > 20)
-    paused = t.pause()
+    paused = t.pause().snapshot
     assert paused.status == Status.PAUSED
     weights = _state(t)
     time.sleep(0.3)
@@ -86,12 +87,12 @@ def test_pause_really_stops(make_trainer: MakeTrainer) -> None:
 
 def test_step_n_is_exact(make_trainer: MakeTrainer) -> None:
     t = make_trainer()
-    first = t.step(7)
+    first = t.step(7).snapshot
     assert (first.step, first.status) == (7, Status.PAUSED)
     t.start()
     _until(t, lambda s: s.step > 30)
-    n = t.pause().step
-    snap = t.step(7)
+    n = t.pause().snapshot.step
+    snap = t.step(7).snapshot
     assert snap.step == n + 7 and snap.status == Status.PAUSED
     time.sleep(0.2)
     assert t.latest().step == n + 7
@@ -100,24 +101,24 @@ def test_step_n_is_exact(make_trainer: MakeTrainer) -> None:
 def test_commands_are_acknowledged_in_order(make_trainer: MakeTrainer) -> None:
     t = make_trainer()
     seq0 = t.latest().seq
-    started = t.start()
+    started = t.start().snapshot
     assert started.status == Status.RUNNING and started.seq > seq0
-    paused = t.pause()
+    paused = t.pause().snapshot
     assert paused.status == Status.PAUSED and paused.seq > started.seq
-    stepped = t.step(3)
+    stepped = t.step(3).snapshot
     assert stepped.seq > paused.seq and stepped.step == paused.step + 3
-    again = t.start()
+    again = t.start().snapshot
     assert again.status == Status.RUNNING and again.seq > stepped.seq
-    assert t.pause().status == Status.PAUSED
+    assert t.pause().snapshot.status == Status.PAUSED
 
 
 def test_live_lr_change_reaches_the_optimizer(make_trainer: MakeTrainer) -> None:
     t = make_trainer()
     t.start()
     _until(t, lambda s: s.step > 5)
-    snap = t.set_hparams(lr=0.07, l2=0.001, batch_size=20)
+    snap = t.set_hparams(lr=0.07, l2=0.001, batch_size=20).snapshot
     assert snap.lr == 0.07 and snap.status == Status.RUNNING
-    assert all(g["lr"] == 0.07 for g in t.optimizer.param_groups)
+    assert all(g["lr"] == 0.07 for g in t.learner.optimizer.param_groups)
     assert (t.cfg.train.l2, t.cfg.train.batch_size) == (0.001, 20)
     later = _until(t, lambda s: s.step > snap.step + 10)
     assert later.lr == 0.07 and later.history["lr"][-1] == 0.07
@@ -146,12 +147,12 @@ def test_reset_goes_back_to_step_zero_with_the_same_weights(make_trainer: MakeTr
     t.start()
     _until(t, lambda s: s.step > 50)
     assert not _same_state(_state(t), initial)
-    snap = t.reset()
+    snap = t.reset().snapshot
     assert (snap.step, snap.epoch, snap.status) == (0, 0, Status.IDLE)
     assert _same_state(_state(t), initial)
     assert np.array_equal(snap.history["step"], [0])
     assert snap.test_loss == first.test_loss
-    assert t.step(4).step == 4
+    assert t.step(4).snapshot.step == 4
 
 
 def test_close_ends_a_paused_trainer(make_trainer: MakeTrainer) -> None:
@@ -181,7 +182,7 @@ def test_divergence_restores_the_last_good_weights(make_trainer: MakeTrainer, op
     initial = _state(t)
     seq = t.latest().seq
     t0 = time.monotonic()
-    snap = t.step(50)
+    snap = t.step(50).snapshot
     assert snap.status == Status.DIVERGED, snap.message
     assert snap.step < 50 and "Diverged" in snap.message and "learning rate" in snap.message
     restored = _state(t)
@@ -200,26 +201,23 @@ def test_divergence_while_running(make_trainer: MakeTrainer, optimizer) -> None:
     snap = _until(t, lambda s: s.status in (Status.DIVERGED, Status.FAILED))
     assert snap.status == Status.DIVERGED and snap.message.startswith("Diverged"), snap.message
     assert all(torch.isfinite(v).all() for v in _state(t).values())
-    assert t.reset().status == Status.IDLE
+    assert t.reset().snapshot.status == Status.IDLE
 
 
 @pytest.mark.parametrize("optimizer", PATHS)
 def test_failure_becomes_failed_and_reset_recovers(make_trainer: MakeTrainer, optimizer) -> None:
     t = make_trainer(tiny_config(optimizer=optimizer))
-    good_loss = t.loss_fn
-
     def boom(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         raise RuntimeError("boom in the loss")
 
-    t.loss_fn = boom
-    snap = t.step(30)  # the loss runs in every torch step and in each epoch's evaluation
+    t.learner.loss_fn = boom  # test-only: reaches into the learner to make it fail
+    snap = t.step(30).snapshot  # the loss runs in every torch step and in each epoch's evaluation
     assert snap.status == Status.FAILED
     assert "RuntimeError" in snap.message and "boom in the loss" in snap.message
     assert t.is_alive
-    assert t.start().status == Status.FAILED  # a failed run does not start again by itself
-    t.loss_fn = good_loss
-    assert t.reset().status == Status.IDLE
-    snap = t.step(5)
+    assert t.start().snapshot.status == Status.FAILED  # a failed run does not start again by itself
+    assert t.reset().snapshot.status == Status.IDLE
+    snap = t.step(5).snapshot
     assert (snap.step, snap.status) == (5, Status.PAUSED) and math.isfinite(snap.test_loss)
 
 
@@ -231,7 +229,7 @@ def test_failure_while_running(make_trainer: MakeTrainer) -> None:
     def boom(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         raise ValueError("late failure")
 
-    t.loss_fn = boom
+    t.learner.loss_fn = boom
     snap = _until(t, lambda s: s.status == Status.FAILED)
     assert "late failure" in snap.message and t.is_alive
 
@@ -240,7 +238,7 @@ def test_a_failing_probe_does_not_stop_the_run(monkeypatch, make_trainer: MakeTr
     def broken(*args, **kwargs):
         raise RuntimeError("probe broke")
 
-    monkeypatch.setattr(trainer_module.probes, "layer_probes", broken)
+    monkeypatch.setattr(supervised.probes, "layer_probes", broken)
     t = make_trainer()
     t.start()
     snap = _until(t, lambda s: s.step > 20)
@@ -249,7 +247,7 @@ def test_a_failing_probe_does_not_stop_the_run(monkeypatch, make_trainer: MakeTr
 
 def test_runs_beyond_the_cap_wait_for_a_slot(monkeypatch, make_trainer: MakeTrainer) -> None:
     # monkeypatch comes first: it is undone only after the trainers have released their slots
-    monkeypatch.setattr(trainer_module, "_SLOTS", threading.BoundedSemaphore(1))
+    monkeypatch.setattr(runcap, "SLOTS", threading.BoundedSemaphore(1))
     first, second = make_trainer(), make_trainer()
     first.start()
     _until(first, lambda s: s.step > 0)
@@ -284,12 +282,12 @@ def test_idle_auto_pause_with_a_fake_clock(make_trainer: MakeTrainer) -> None:
     wait_for(lambda: t._snapshot, lambda s: s.status == Status.PAUSED, WAIT_S)
     snap = t.latest()
     assert snap.status == Status.PAUSED and "Paused by itself" in snap.message
-    assert t.start().status == Status.RUNNING
+    assert t.start().snapshot.status == Status.RUNNING
 
 
 def test_no_idle_pause_when_disabled(make_trainer: MakeTrainer) -> None:
     clock = FakeClock()
-    t = make_trainer(clock=clock, idle_pause_s=None)
+    t = make_trainer(clock=clock, idle_pause_s=None, idle_exit_s=None)
     t.start()
     before = t._snapshot.step
     clock.advance(1e6)
@@ -332,7 +330,7 @@ def test_max_steps_is_exact(make_trainer: MakeTrainer) -> None:
     assert snap.history["step"][-1] == 37
     time.sleep(0.1)
     assert t.latest().step == 37
-    assert t.start().status == Status.DONE  # already there
+    assert t.start().snapshot.status == Status.DONE  # already there
 
 
 def test_max_epochs(make_trainer: MakeTrainer) -> None:
@@ -340,7 +338,7 @@ def test_max_epochs(make_trainer: MakeTrainer) -> None:
     t = make_trainer(cfg)
     t.start()
     snap = _until(t, lambda s: s.status == Status.DONE)
-    per_epoch = math.ceil(t.X_train.shape[0] / 16)
+    per_epoch = math.ceil(t.info.n_train / 16)
     assert (snap.epoch, snap.step) == (2, 2 * per_epoch) and "2 epochs" in snap.message
 
 
@@ -349,23 +347,23 @@ def test_max_epochs(make_trainer: MakeTrainer) -> None:
 
 def _slow_evaluate(monkeypatch, seconds: float) -> None:
     """Every evaluate call takes at least `seconds` more (so its cost is known)."""
-    real = trainer_module.evaluate
+    real = supervised.evaluate
 
     def slow(*args, **kwargs):
         time.sleep(seconds)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(trainer_module, "evaluate", slow)
+    monkeypatch.setattr(supervised, "evaluate", slow)
 
 
 def test_eval_budget_bounds_evaluation_time_while_running(monkeypatch, make_trainer) -> None:
     _slow_evaluate(monkeypatch, 0.005)  # a record (train + test) costs >= 10 ms
     budget = 0.1  # so records are >= 100 ms apart
     t = make_trainer(tiny_config(batch_size=50), with_probes=False, eval_budget=budget)
-    per_epoch = math.ceil(t.X_train.shape[0] / 50)
+    per_epoch = math.ceil(t.info.n_train / 50)
     t.start()
     time.sleep(1.0)
-    snap = t.pause()
+    snap = t.pause().snapshot
     steps = snap.history["step"]
     assert snap.epoch > 3 * len(steps)  # most epoch ends were not evaluated
     assert len(steps) <= 1 + 1.0 / 0.1 + 2  # the first, one per 100 ms, the pause
@@ -383,7 +381,7 @@ def test_eval_budget_keeps_every_epoch_for_manual_steps_and_stops(make_trainer) 
     a, b = (_until(t, lambda s: s.step == 12).history for t in (budgeted, plain))
     np.testing.assert_array_equal(a["step"], b["step"])
     np.testing.assert_array_equal(a["test_loss"], b["test_loss"])
-    snap = budgeted.start()
+    snap = budgeted.start().snapshot
     snap = _until(budgeted, lambda s: s.status == Status.DONE)
     assert snap.epoch == 7 and snap.history["step"][-1] == snap.step  # the stop is evaluated
 
@@ -414,39 +412,56 @@ def test_set_param_changes_exactly_that_weight(make_trainer: MakeTrainer) -> Non
     assert t.latest().layers[0].weights[1, 0] == np.float32(0.123)
 
 
-def test_model_copy_is_independent(make_trainer: MakeTrainer) -> None:
+def test_weights_request_is_a_private_copy(make_trainer: MakeTrainer) -> None:
     t = make_trainer()
-    c = t.model_copy()
-    assert c is not t.model
-    with torch.no_grad():
-        for p in c.parameters():
-            p.fill_(5.0)
-    assert not any(torch.equal(p, torch.full_like(p, 5.0)) for p in t.model_copy().parameters())
+    c = t.ask("weights")
+    for v in c.values():
+        v.fill_(5.0)
+    assert not any(torch.equal(v, torch.full_like(v, 5.0)) for v in t.ask("weights").values())
     t.start()
-    running = t.model_copy()
-    assert all(torch.isfinite(p).all() for p in running.parameters())
+    running = t.ask("weights")  # answered by the thread, between two steps
+    assert all(torch.isfinite(v).all() for v in running.values())
     assert t.latest().status == Status.RUNNING
 
 
 def test_load_state(make_trainer: MakeTrainer) -> None:
     t = make_trainer()
     cfg = tiny_config()
-    other = build_model(cfg.model, t.data.input_shape, t.head, seed=99).state_dict()
+    head = output_head(cfg, t.info.n_classes)
+    other = build_model(cfg.model, t.info.input_shape, head, seed=99).state_dict()
     t.load_state(other)
     assert _same_state(_state(t), other)
 
 
 def test_snapshot_probes_on_and_off(make_trainer: MakeTrainer) -> None:
-    on = make_trainer().step(2)
+    on = make_trainer().step(2).snapshot
     assert on.grid is not None and on.grid.shape == (1, R, R)
     assert [g.shape for g in on.neuron_grids] == [(4, R, R), (2, R, R)]
     assert [p.name for p in on.layers] == ["dense 1", "dense 2", "output"]
-    weights = on.layers[0].weights.copy()
     t = make_trainer(with_probes=False)
-    off = t.step(2)
+    off = t.step(2).snapshot
     assert off.grid is None and off.layers == () and off.neuron_grids == ()
     assert off.step == 2 and math.isfinite(off.test_loss)
-    assert np.array_equal(on.layers[0].weights, weights)  # snapshots are not live views
+
+
+def test_snapshots_are_read_only_copies_while_training(make_trainer: MakeTrainer) -> None:
+    t = make_trainer(publish_hz=50)
+    t.start()
+    snap = _until(t, lambda s: s.step > 0 and s.layers)
+    weights, grid = snap.layers[0].weights.copy(), snap.grid.copy()
+    _until(t, lambda s: s.step > snap.step + 200)  # it trained on meanwhile
+    assert np.array_equal(snap.layers[0].weights, weights)  # not a view of the live model
+    assert np.array_equal(snap.grid, grid)
+    arrays = [snap.grid, *snap.neuron_grids, snap.test_output, *snap.history.values()]
+    arrays += [snap.layers[0].weights, snap.layers[0].bias, *snap.layers[0].weight_hist]
+    arrays += [a for _, layers in snap.probe_history for a in (layers[0].weights,)]
+    info = t.info
+    arrays += [info.y_train, info.y_test, info.points_train, info.input_grids]
+    for a in arrays:
+        with pytest.raises(ValueError, match="read-only"):
+            a.flat[0] = 1.0
+    with pytest.raises(TypeError):
+        snap.history["step"] = np.zeros(1)  # type: ignore[index]
 
 
 def test_image_data_has_layer_probes_but_no_grid(make_trainer: MakeTrainer) -> None:
@@ -454,6 +469,6 @@ def test_image_data_has_layer_probes_but_no_grid(make_trainer: MakeTrainer) -> N
         data=DataConfig(name=DatasetName.DIGITS, n_samples=200),
         model=ModelConfig(layers=(LayerSpec(units=8),)),
     )
-    snap = make_trainer(cfg).step(3)
+    snap = make_trainer(cfg).step(3).snapshot
     assert snap.grid is None and snap.neuron_grids == ()
     assert snap.layers[0].weights.shape == (8, 64) and snap.layers[-1].weights.shape[0] == 10

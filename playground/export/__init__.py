@@ -1,1 +1,1 @@
-"""Export: standalone scripts, ONNX, experiment files."""
+"""Export a run: codegen (a standalone PyTorch script), onnx, experiment (.nnpg files)."""

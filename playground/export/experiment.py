@@ -86,9 +86,9 @@ def save_experiment(
 def experiment_from_trainer(trainer: Trainer) -> bytes:
     """A trainer's config, weights and history as experiment bytes (pause it first for a
     snapshot and weights from the same step)."""
-    model = trainer.model_copy()
+    state = trainer.ask("weights")
     snap = trainer.latest()
-    return experiment_bytes(trainer.cfg, model.state_dict(), snap.history, snap.step, snap.epoch)
+    return experiment_bytes(trainer.cfg, state, snap.history, snap.step, snap.epoch)
 
 
 # --- reading ------------------------------------------------------------------------------------

@@ -16,12 +16,9 @@ mode runs with one intra-op thread.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import json
 import os
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -194,25 +191,26 @@ def probe_times(cfg: RunConfig, data: Dataset, repeats: int = 7) -> dict[str, fl
     """Milliseconds per call of each probe the Trainer runs at publishing time, on this model."""
     trainer = Trainer(cfg, dataset=data, grid_resolution=GRID_RESOLUTION, idle_pause_s=None)
     trainer.step(20)  # gradients exist
-    trainer.close()  # the thread is gone: its model is ours now
-    m, dev, head = trainer.model, trainer.device, trainer.head
+    trainer.close()  # the thread is gone: its learner is ours now
+    sup = trainer.learner
+    m, dev, head = sup.model, sup.device, sup.head
     loss, task = cfg.train.loss, data.task
     layers = [layer for _, layer, _ in trainable_layers(m)]
     cls = task == Task.CLASSIFICATION
     fns: dict[str, Callable[[], Any]] = {
-        "layer_probes": lambda: probes.layer_probes(m, trainer.X_probe, trainer.activations, []),
+        "layer_probes": lambda: probes.layer_probes(m, sup.X_probe, sup.activations, []),
         "histograms": lambda: [histogram(t) for x in layers for t in (x.weight, x.weight.grad)],
-        "test_output": lambda: probes.test_output(m, trainer.X_test, head, loss, task),
+        "test_output": lambda: probes.test_output(m, sup.X_test, head, loss, task),
         "evaluate_train_test": lambda: [
-            evaluate(m, trainer.X_train, trainer.t_train, trainer.y_train, trainer.loss_fn, cls),
-            evaluate(m, trainer.X_test, trainer.t_test, trainer.y_test, trainer.loss_fn, cls),
+            evaluate(m, sup.X_train, sup.t_train, sup.y_train, sup.loss_fn, cls),
+            evaluate(m, sup.X_test, sup.t_test, sup.y_test, sup.loss_fn, cls),
         ],
         "state_copy": lambda: {k: v.detach().clone() for k, v in m.state_dict().items()},
     }
-    if trainer.X_grid is not None:
-        fns["boundary_grid"] = lambda: _boundary(m, trainer.X_grid, head, loss, task)
+    if sup.X_grid is not None:
+        fns["boundary_grid"] = lambda: _boundary(m, sup.X_grid, head, loss, task)
         fns["grids"] = lambda: probes.grids(
-            m, trainer.X_grid, GRID_RESOLUTION, head, loss, task
+            m, sup.X_grid, GRID_RESOLUTION, head, loss, task
         )  # boundary and every neuron's grid, in one hooked pass
     return {name: _min_ms(fn, dev, repeats) for name, fn in fns.items()}
 
@@ -316,35 +314,3 @@ def format_table(result: dict[str, Any]) -> str:
         f" {result['rounds']} rounds x {result['seconds']} s, {result['total_s']} s in all"
     )
     return "\n".join(lines)
-
-
-def cmd_bench(args: argparse.Namespace) -> int:
-    """Run the benchmark; print the table, or the JSON object as the last stdout line."""
-    opts = dict(QUICK if args.quick else FULL)
-    if args.seconds is not None:
-        if not args.seconds > 0:
-            raise ValueError(f"--seconds: must be > 0, got {args.seconds}")
-        opts["seconds"] = args.seconds
-    if args.rounds is not None:
-        if args.rounds < 1:
-            raise ValueError(f"--rounds: must be at least 1, got {args.rounds}")
-        opts["rounds"] = args.rounds
-    device = Device(args.device)
-    if device == Device.CUDA and not torch.cuda.is_available():
-        print("error: --device cuda: CUDA is not available here", file=sys.stderr)
-        return 2
-    result = bench(args.run or list(RUNS), device, **opts)
-    print(json.dumps(result) if args.json else format_table(result))
-    return 0
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    """Add `bench` to the command line."""
-    p = sub.add_parser("bench", help="bare PyTorch loop vs the Trainer, examples/s per run")
-    p.add_argument("--quick", action="store_true", help="short windows: under a minute in all")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead")
-    p.add_argument("--device", choices=[d.value for d in Device], default="cpu")
-    p.add_argument("--seconds", type=float, help="timing window per measurement")
-    p.add_argument("--rounds", type=int, help="interleaved rounds; the median is kept")
-    p.add_argument("--run", action="append", choices=list(RUNS), help="only this run (repeat)")
-    p.set_defaults(func=cmd_bench)

@@ -31,7 +31,7 @@ def run(
         cfg, with_probes=False, idle_pause_s=None, capped=False, initial_state=initial_state
     )
     t0 = time.monotonic()
-    snap = trainer.start()
+    snap = trainer.start().snapshot
     while snap.status not in FINAL:
         time.sleep(poll_s)
         snap = trainer.latest()
@@ -69,7 +69,7 @@ def save_run(trainer: Trainer, out_dir: str | Path) -> list[Path]:
     paths = [out / "config.json", out / "history.csv", out / "model.safetensors"]
     paths[0].write_text(trainer.cfg.to_json() + "\n")
     write_history_csv(trainer.latest().history, paths[1])
-    state = {k: v.contiguous() for k, v in trainer.model_copy().state_dict().items()}
+    state = {k: v.contiguous() for k, v in trainer.ask("weights").items()}
     save_file(state, str(paths[2]))
     return paths
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, is_dataclass
 from enum import Enum
+from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 
@@ -57,10 +60,11 @@ class History:
     def __len__(self) -> int:
         return self._n
 
-    def arrays(self) -> dict[str, np.ndarray]:
-        """Private float64 copies of every column, oldest first."""
-        data = self._rows[: self._n].copy()
-        return {c: data[:, i] for i, c in enumerate(self.columns)}
+    def arrays(self) -> Mapping[str, np.ndarray]:
+        """Private read-only float64 copies of every column, oldest first."""
+        data = self._rows[: self._n].T.copy()  # (columns, n): each column contiguous
+        data.setflags(write=False)
+        return MappingProxyType({c: data[i] for i, c in enumerate(self.columns)})
 
     def last(self, column: str) -> float:
         """The newest value of a column (nan when empty)."""
@@ -101,7 +105,7 @@ class Snapshot:
     test_accuracy: float = math.nan
     steps_per_s: float = 0.0
     examples_per_s: float = 0.0
-    history: dict[str, np.ndarray] = field(default_factory=dict)
+    history: Mapping[str, np.ndarray] = field(default_factory=lambda: MappingProxyType({}))
     layers: tuple[LayerProbe, ...] = ()
     grid: np.ndarray | None = None  # (K, R, R) output over the 2-D domain; None for non-2-D data
     neuron_grids: tuple[np.ndarray, ...] = ()  # per hidden layer (units, R, R)
@@ -109,6 +113,7 @@ class Snapshot:
     test_output: np.ndarray | None = None  # (N_test, K) displayed output on the test set
     probe_error: str = ""  # a probe that failed; the run goes on without it
     probe_history: tuple[tuple[int, tuple[LayerProbe, ...]], ...] = ()  # (step, layers), bounded
+    extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))  # other probes
 
     @property
     def is_active(self) -> bool:
@@ -123,3 +128,20 @@ class Snapshot:
             arrays += [layer.weights, layer.bias, *layer.weight_hist, *layer.grad_hist]
             arrays += [*layer.act_hist]
         return int(sum(a.nbytes for a in arrays))
+
+
+def seal(value: Any) -> Any:
+    """Make every NumPy array inside value (tuples, lists, dicts, dataclasses) read-only, in
+    place, and return value. The arrays must be private copies already."""
+    if isinstance(value, np.ndarray):
+        value.setflags(write=False)
+    elif isinstance(value, (tuple, list)):
+        for v in value:
+            seal(v)
+    elif isinstance(value, Mapping):
+        for v in value.values():
+            seal(v)
+    elif is_dataclass(value) and not isinstance(value, type):
+        for f in fields(value):
+            seal(getattr(value, f.name))
+    return value

@@ -1,39 +1,35 @@
-"""Trainer: the only thread; commands, loop, publishes Snapshots."""
+"""Trainer: the one thread that drives a learner: commands, pacing, evaluation, publishing."""
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import math
-import os
 import threading
 import time
-import weakref
 from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
-from playground.config import Device, RunConfig, Schedule, Task
-from playground.data.datasets import DOMAIN, Dataset, feature_matrix, make_dataset
-from playground.explain import probes
-from playground.nn.engine import (
-    evaluate,
-    grid_points,
-    make_optimizer,
-    scheduled_lr,
-    train_step,
-    weight_params,
-)
-from playground.nn.fastpath import FastStep
-from playground.nn.model import LOSSES, build_model, encode_targets, output_head, trainable_layers
-from playground.train.snapshot import PROBE_HISTORY_POINTS, History, Snapshot, Status
+from playground.config import Device, RunConfig
+from playground.data.datasets import Dataset, make_dataset
+from playground.train import runcap
+from playground.train.learner import Learner, RequestError
+from playground.train.runinfo import Ack, RunInfo
+from playground.train.snapshot import History, Snapshot, Status, seal
 
-ACK_TIMEOUT_S = 1.0
-PROBE_BATCH = 256  # 2-D points used for activation statistics
-IMAGE_PROBE_BATCH = 64  # images: 64 x 8 x 8 x channels values per layer are plenty, and cheap
+__all__ = ["EVAL_BUDGET", "LIVE_HPARAMS", "RequestError", "Trainer", "resolve_device"]
+
+ACK_TIMEOUT_S = 1.0  # how long a command's caller waits for its acknowledgement
+REQUEST_TIMEOUT_S = 10.0  # how long `ask` waits for an answer
+IDLE_EXIT_S = 600.0  # a thread nobody has read for this long ends and frees its session slot
+MAX_SLEEP_S = 60.0  # a thread with nothing to do wakes at most this often (to check idleness)
+WAITING_POLL_S = 0.25  # a run waiting for a server slot tries again this often
 # Interactive runs (the pages): evaluation may take this share of the time. At every epoch end
 # it would cost the digits CNN 15% of its speed, and spiral evaluates 400 times a second.
 EVAL_BUDGET = 0.05
@@ -41,17 +37,9 @@ LIVE_HPARAMS = frozenset(
     {"lr", "l1", "l2", "batch_size", "steps_per_s", "grad_clip", "max_steps", "max_epochs"}
     | {"target_test_loss", "schedule", "schedule_steps", "schedule_gamma", "min_lr"}
 )
-
-
-# Trainers training at once on this server (a class shares one); more wait their turn.
-MAX_RUNNING = int(os.environ.get("PLAYGROUND_MAX_RUNNING", max(2, os.cpu_count() or 1)))
-_SLOTS = threading.BoundedSemaphore(MAX_RUNNING)
-_LIVE: weakref.WeakSet[Trainer] = weakref.WeakSet()  # every trainer whose thread may run
-
-
-def live_threads() -> int:
-    """Trainer threads alive in this process (a server-wide view for the status page and tests)."""
-    return sum(1 for t in list(_LIVE) if t.is_alive)
+_SNAPSHOT_FIELDS = frozenset(f.name for f in dataclasses.fields(Snapshot))
+_STOPPED = (Status.DONE, Status.DIVERGED, Status.FAILED, Status.CLOSED)
+live_threads = runcap.live_threads
 
 
 def resolve_device(device: Device) -> torch.device:
@@ -61,70 +49,80 @@ def resolve_device(device: Device) -> torch.device:
     return torch.device("cpu")
 
 
+@dataclass
+class _Command:
+    seq: int
+    name: str
+    arg: Any
+    future: Future
+
+
 class Trainer:
-    """Owns one model and one daemon thread that trains it; the UI sends commands and reads
-    immutable snapshots. Every command is applied between two steps and acknowledged."""
+    """One daemon thread that trains one learner; the UI sends commands, reads the run info and
+    immutable snapshots, and asks for on-demand probes. Everything is applied between steps.
+
+    `learner` builds the learner (called again on Reset); by default the supervised learner of
+    `cfg`. The thread is the only code that touches the learner while it is alive.
+    """
 
     def __init__(
         self,
-        cfg: RunConfig,
+        cfg: RunConfig | None = None,
         *,
+        learner: Callable[[], Learner] | None = None,
         dataset: Dataset | None = None,
         with_probes: bool = True,
         publish_hz: float = 10.0,
         grid_resolution: int = 100,
         idle_pause_s: float | None = 30.0,
+        idle_exit_s: float | None = IDLE_EXIT_S,
         clock: Callable[[], float] = time.monotonic,
         initial_state: dict[str, torch.Tensor] | None = None,
         capped: bool = True,
         eval_budget: float | None = None,
     ) -> None:
-        self.cfg = cfg
-        self.data = dataset if dataset is not None else make_dataset(cfg.data)
-        self.device = resolve_device(cfg.train.device)
-        self.head = output_head(cfg, self.data.n_classes)
-        self.with_probes = with_probes
-        self.resolution = grid_resolution
+        if learner is None:
+            if cfg is None:
+                raise ValueError("Trainer: give a config or a learner")
+            learner = _supervised(cfg, dataset, with_probes, grid_resolution, initial_state)
+        self._make_learner = learner
         self._publish_dt = 1.0 / publish_hz
-        self._idle_pause_s = idle_pause_s
+        self._idle_pause_s, self._idle_exit_s = idle_pause_s, idle_exit_s
         self._clock = clock
-        self._initial_state = initial_state
-        self._capped = capped  # counts against MAX_RUNNING (headless runs need not)
         self._eval_budget = eval_budget  # None: evaluate at every epoch end (reproducible)
-        self._has_slot = False
-        self._cond = threading.Condition()
-        self._commands: list[tuple[int, str, Any]] = []
+        self._slot = runcap.RunSlot(capped)
+        self._lock = threading.Condition()
+        self._commands: list[_Command] = []
+        self._waiters: list[tuple[int, Future]] = []  # (step count, step(n)'s future)
+        self._closed = False
         self._wake = threading.Event()
-        self._seq = 0
-        self._done_seq = 0
-        self._seq_applied = 0
-        self._step_seq = 0
+        self._seq = self._applied_seq = 0
         self._last_read = clock()
-        self._to_device()
         self._build()
         self._snapshot = self._make_snapshot()
         self._thread = threading.Thread(target=self._run, name="playground-trainer", daemon=True)
         self._thread.start()
-        _LIVE.add(self)
+        runcap.LIVE.add(self)
 
-    # ---- public commands (any thread) -------------------------------------------------------
+    # ---- commands (any thread); each is acknowledged by its own future ----------------------
 
-    def start(self) -> Snapshot:
+    def start(self) -> Ack:
         """Run until paused, stopped by a stop condition, or closed."""
         return self._command("start")
 
-    def pause(self) -> Snapshot:
+    def pause(self) -> Ack:
+        """Stop after the current step; the numbers shown are then those of these weights."""
         return self._command("pause")
 
-    def step(self, n: int = 1) -> Snapshot:
-        """Pause, then take exactly n steps; returns once they are done (bounded wait)."""
+    def step(self, n: int = 1) -> Ack:
+        """Pause, then take exactly n steps; returns when they are done or the wait ends."""
         return self._command("step", int(n), timeout=ACK_TIMEOUT_S + n * 0.01)
 
-    def reset(self) -> Snapshot:
+    def reset(self) -> Ack:
         """Back to step 0 with the same initial weights and data."""
         return self._command("reset")
 
-    def set_hparams(self, **changes: Any) -> Snapshot:
+    def set_hparams(self, **changes: Any) -> Ack:
         """Change live hyperparameters (lr, l1, l2, batch_size, steps_per_s, ...) between steps."""
         unknown = set(changes) - LIVE_HPARAMS
         if unknown:
@@ -132,31 +130,33 @@ class Trainer:
         dataclasses.replace(self.cfg.train, **changes)  # validates now, in the caller
         return self._command("hparams", changes)
 
-    def set_param(self, layer: int, row: int, col: int | None, value: float) -> Snapshot:
+    def set_param(self, layer: int, row: int, col: int | None, value: float) -> Ack:
         """Set one weight (row, col) or, with col None, one bias of trainable layer `layer`."""
         if not math.isfinite(value):
             raise ValueError(f"a weight must be a finite number, got {value}")
         return self._command("param", (layer, row, col, float(value)))
 
-    def load_state(self, state: dict[str, torch.Tensor]) -> Snapshot:
+    def load_state(self, state: dict[str, torch.Tensor]) -> Ack:
         """Replace the weights (e.g. from an experiment file); shapes must match the model."""
         return self._command("load", state)
 
-    def model_copy(self) -> nn.Sequential:
-        """A deep copy of the model, taken between two steps (on the CPU, eval mode kept)."""
-        box: list[nn.Module] = []
-        if self._thread.is_alive():
-            self._command("copy", box, timeout=5.0)
-        if not box:
-            box.append(copy.deepcopy(self.model))
-        return box[0].cpu()
+    def request(self, name: str, **kwargs: Any) -> Future:
+        """Ask the learner for an on-demand probe, answered between two steps (a future)."""
+        return self._submit("request", (name, kwargs))
+
+    def ask(self, name: str, timeout: float = REQUEST_TIMEOUT_S, **kwargs: Any) -> Any:
+        """request(...)'s answer; RequestError with the message when it fails or times out."""
+        if not self._thread.is_alive():  # nobody else touches the learner now
+            return _answer(lambda: self.learner.answer(name, **kwargs), name)
+        future = self.request(name, **kwargs)
+        try:
+            return _answer(lambda: future.result(timeout), name)
+        except FutureTimeout:
+            raise RequestError(f"{name}: no answer within {timeout:g} s (the run is busy)")
 
     def close(self, wait: bool = True) -> None:
         """Stop the thread; with wait=False only signal it (safe from an event loop)."""
-        with self._cond:
-            self._seq += 1
-            self._commands.append((self._seq, "close", None))
-        self._wake.set()
+        self._submit("close")
         if wait:
             self._thread.join(timeout=5.0)
 
@@ -168,83 +168,78 @@ class Trainer:
         return self._snapshot
 
     @property
+    def info(self) -> RunInfo:
+        """What the run is (data, features, output, layers): published once per build."""
+        return self._info
+
+    @property
     def is_alive(self) -> bool:
         return self._thread.is_alive()
 
-    def _command(self, name: str, arg: Any = None, timeout: float = ACK_TIMEOUT_S) -> Snapshot:
-        with self._cond:
+    @property
+    def cfg(self) -> RunConfig:
+        """The config as it trains now (live hyperparameters included)."""
+        return self.learner.cfg
+
+    @property
+    def step_count(self) -> int:
+        return self.learner.step_count
+
+    def _submit(self, name: str, arg: Any = None) -> Future:
+        future: Future = Future()
+        with self._lock:
+            if self._closed:
+                future.set_exception(RequestError("this run has ended"))
+                return future
             self._seq += 1
-            seq = self._seq
-            self._commands.append((seq, name, arg))
-            self._wake.set()
+            self._commands.append(_Command(self._seq, name, arg, future))
             self._last_read = self._clock()
-            self._cond.wait_for(
-                lambda: self._snapshot.seq >= seq or not self._thread.is_alive(), timeout
-            )
-            return self._snapshot
+        self._wake.set()
+        return future
+
+    def _command(self, name: str, arg: Any = None, timeout: float = ACK_TIMEOUT_S) -> Ack:
+        future = self._submit(name, arg)
+        try:
+            return Ack(future.result(timeout), True)
+        except FutureTimeout:
+            return Ack(self._snapshot, False)
+        except Exception as e:  # noqa: BLE001 - the command failed, the run goes on
+            return Ack(self._snapshot, True, _describe(e))
 
     # ---- set-up -----------------------------------------------------------------------------
 
-    def _to_device(self) -> None:
-        d, dev, task = self.data, self.device, self.data.task
-        loss = self.cfg.train.loss
-        self.loss_fn = LOSSES[loss]
-        self.X_train, self.y_train = d.X_train.to(dev), d.y_train.to(dev)
-        self.X_test, self.y_test = d.X_test.to(dev), d.y_test.to(dev)
-        self.t_train = encode_targets(self.y_train, task, self.head, loss)
-        self.t_test = encode_targets(self.y_test, task, self.head, loss)
-        self.X_probe = self.X_train[: PROBE_BATCH if d.is_2d else IMAGE_PROBE_BATCH]
-        self.X_grid = None
-        if d.is_2d:
-            pts = grid_points(DOMAIN, self.resolution)
-            feats = feature_matrix(pts, self.cfg.data.features, self.cfg.data.custom_features)
-            self.X_grid = torch.from_numpy(feats).to(dev)
-
     def _build(self) -> None:
-        cfg = self.cfg
-        self.model = build_model(cfg.model, self.data.input_shape, self.head, cfg.train.seed)
-        if self._initial_state is not None:
-            self.model.load_state_dict(self._initial_state)
-        self.model.to(self.device).train()
-        self.optimizer = make_optimizer(self.model, cfg.train)
-        self.weights = weight_params(self.model)
-        self._fast: FastStep | None = None
-        self._choose_step()
-        self.activations = probes.layer_activations(self.model)
-        self._batch_gen = torch.Generator().manual_seed(cfg.train.seed)
-        self.step_count, self.epoch, self._pos = 0, 0, self.data.X_train.shape[0]
-        self._pending = 0
+        self.learner = self._make_learner()
+        self._info = self.learner.info
+        self.history = History(self.learner.history_columns)
         self._status, self._message = Status.IDLE, ""
-        names = probes.layer_names(self.model)
-        cols = ["step", "epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy"]
-        cols += ["lr", *[f"grad_norm/{n}" for n in names], *[f"update_ratio/{n}" for n in names]]
-        self.history = History(tuple(cols))
-        self._ratios: list[float] = [math.nan] * len(names)
-        self._probe_history: list[tuple[int, tuple]] = []
-        self._measure_next = True
+        self._pending = 0
         self._eval_cost, self._last_eval, self._eval_skipped = 0.0, time.perf_counter(), False
-        self._good_state = self._state_copy()
-        self._good_step = 0
+        self._evaluated_step = -1
+        self._good, self._good_step = self.learner.checkpoint(), 0
         self._rate_mark = (self._clock(), 0)
         self._steps_per_s = 0.0
         self._record()
 
-    def _state_copy(self) -> dict[str, torch.Tensor]:
-        return {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-
     # ---- the thread -------------------------------------------------------------------------
 
     def _run(self) -> None:
-        if self.device.type == "cpu":
+        if self.learner.device.type == "cpu":
             torch.set_num_threads(1)  # tiny networks: per-op overhead, not arithmetic
         np.seterr(all="ignore")  # this thread only: divergence is detected from the loss
-        next_publish = self._clock()
         try:
-            self._loop(next_publish)
+            self._loop()
+        except BaseException as e:  # noqa: BLE001 - even the failure handler failed
+            self._status, self._message = Status.FAILED, _describe(e)
+            self._set_snapshot(dataclasses.replace(
+                self._snapshot, status=Status.FAILED, message=self._message
+            ))  # fmt: skip
         finally:
-            self._release_slot()
+            self._slot.release()
+            self._close_queue()
 
-    def _loop(self, next_publish: float) -> None:
+    def _loop(self) -> None:
+        next_publish = self._clock()
         while True:
             try:
                 if self._apply_commands():
@@ -254,127 +249,124 @@ class Trainer:
                 if self._status == Status.RUNNING or self._pending:
                     self._train_until(next_publish)
                 else:
-                    self._wake.wait(0.25)
-                self._check_idle()
+                    self._slot.release()  # before a long sleep: another run may take it
+                    self._sleep()
+                if self._check_idle():
+                    return
                 if self._status != Status.RUNNING:
-                    self._release_slot()
+                    self._slot.release()
                 due = self._status == Status.RUNNING and self._clock() >= next_publish
                 if due or self._status != before:
                     self._publish()
                     next_publish = self._clock() + self._publish_dt
             except Exception as e:  # noqa: BLE001 - a thread must never die silently
-                self._pending = 0
-                self._status, self._message = Status.FAILED, f"{type(e).__name__}: {e}"
-                self._done_seq = self._seq_applied
-                self._publish(with_probes=False)
+                self._fail(e)
+
+    def _fail(self, e: BaseException) -> None:
+        self._pending = 0
+        self._status, self._message = Status.FAILED, _describe(e)
+        self._publish(with_probes=False, keep_good=False)
+
+    def _sleep(self) -> None:
+        """Nothing to train: wait for a command (or, waiting for a slot, try again soon)."""
+        if self._status == Status.WAITING:
+            self._wake.wait(WAITING_POLL_S)
+            return
+        idle = self._clock() - self._last_read
+        left = [s - idle for s in (self._idle_pause_s, self._idle_exit_s) if s and s > idle]
+        self._wake.wait(min([*left, MAX_SLEEP_S]) + 0.01)
 
     def _claim_slot(self) -> None:
         """A running trainer holds one of the server's slots, or waits for one."""
-        if self._status not in (Status.RUNNING, Status.WAITING) or self._has_slot:
+        if self._status not in (Status.RUNNING, Status.WAITING) or self._slot.held:
             return
-        self._slots = _SLOTS  # released to the same semaphore it came from
-        if not self._capped or self._slots.acquire(blocking=False):
-            self._has_slot = True
+        if self._slot.claim():
             if self._status == Status.WAITING:
                 self._status, self._message = Status.RUNNING, ""
                 self._publish()
         elif self._status == Status.RUNNING:
             self._status = Status.WAITING
             self._message = (
-                f"Waiting for a free slot: {MAX_RUNNING} runs are already training on this "
-                "server. This run starts by itself as soon as one pauses or ends."
+                f"Waiting for a free slot: {runcap.MAX_RUNNING} runs are already training on "
+                "this server. This run starts by itself as soon as one pauses or ends."
             )
             self._publish(with_probes=False)
 
-    def _release_slot(self) -> None:
-        if self._has_slot:
-            self._has_slot = False
-            if self._capped:
-                self._slots.release()
-
     def _apply_commands(self) -> bool:
-        """Apply queued commands in order; publish their echo. True when closing."""
+        """Apply queued commands in order, each failing alone; publish once. True when closing."""
         self._wake.clear()
-        with self._cond:
+        with self._lock:
             commands, self._commands = self._commands, []
-        if not commands:
-            return False
-        for seq, name, arg in commands:
-            self._seq_applied = seq
-            if name == "close":
-                self._status = Status.CLOSED
-                self._done_seq = seq
-                self._publish(with_probes=False)
+        acked, changed = [], False
+        for c in commands:
+            self._applied_seq = c.seq
+            if c.name == "close":
+                self._status, self._message = Status.CLOSED, ""
+                self._publish(with_probes=False, keep_good=False)
+                c.future.set_result(self._snapshot)
                 return True
-            self._apply(name, arg)
-            if not (name == "step" and self._pending):
-                self._done_seq = seq
-        self._publish()
+            try:
+                if c.name == "request":
+                    name, kwargs = c.arg
+                    c.future.set_result(self.learner.answer(name, **kwargs))
+                    continue
+                changed = True
+                if self._apply(c):
+                    acked.append(c.future)
+            except Exception as e:  # noqa: BLE001 - only this command fails
+                c.future.set_exception(e)
+        if changed:
+            self._publish()
+        for future in acked:
+            future.set_result(self._snapshot)
         return False
 
-    def _apply(self, name: str, arg: Any) -> None:
-        s = self._status
-        if name == "start" and s not in (Status.FAILED, Status.CLOSED):
+    def _apply(self, c: _Command) -> bool:
+        """Apply one command; False when its future is answered later (step(n))."""
+        s, learner = self._status, self.learner
+        if c.name == "start":
+            if s in (Status.FAILED, Status.CLOSED):
+                raise RequestError(f"the run has {s.value}: press Reset first")
             self._status, self._message = Status.RUNNING, ""
-            self._rate_mark = (self._clock(), self.step_count)
+            self._rate_mark = (self._clock(), learner.step_count)
             self._check_stop(self.history.last("test_loss"))  # already there: done at once
-        elif name == "pause" and s in (Status.RUNNING, Status.WAITING):
+        elif c.name == "pause" and s in (Status.RUNNING, Status.WAITING):
             self._status = Status.PAUSED
-            if self._eval_skipped:  # the numbers shown when paused are those of these weights
-                self._record()
-        elif name == "step" and s != Status.FAILED:
+            self._evaluate_now()  # the numbers shown when paused are those of these weights
+        elif c.name == "step":
+            if s == Status.FAILED:
+                raise RequestError("the run has failed: press Reset first")
             self._status, self._message = Status.PAUSED, ""
-            self._pending += arg
-            self._step_seq = self._seq_applied
-        elif name == "reset":
+            self._pending += c.arg
+            self._waiters.append((learner.step_count + self._pending, c.future))
+            return False
+        elif c.name == "reset":
             self._build()
-        elif name == "hparams":
-            self._set_hparams(arg)
-        elif name == "param":
-            self._set_param(*arg)
-        elif name == "load":
-            self.model.load_state_dict(arg)
-            self._good_state = self._state_copy()
-        elif name == "copy":
-            arg.append(copy.deepcopy(self.model))
-
-    def _set_hparams(self, changes: dict[str, Any]) -> None:
-        train = dataclasses.replace(self.cfg.train, **changes)
-        self.cfg = dataclasses.replace(self.cfg, train=train)
-        for group in self.optimizer.param_groups:
-            group["lr"] = scheduled_lr(train, self.step_count)
-        self._choose_step()
-
-    def _choose_step(self) -> None:
-        """The NumPy fast step where it applies (it may stop applying: grad_clip set live)."""
-        use_fast = FastStep.supports(self.model, self.cfg, self.device)
-        if use_fast and self._fast is None:
-            self._fast = FastStep(self.model, self.cfg.train.loss)
-            if hasattr(self, "_Xp"):  # mid-epoch: NumPy views of this epoch's order
-                self._Xpn, self._tpn = self._Xp.numpy(), self._tp.numpy()
-        elif not use_fast:
-            self._fast = None
-
-    def _set_param(self, layer: int, row: int, col: int | None, value: float) -> None:
-        _, m, _ = trainable_layers(self.model)[layer]
-        with torch.no_grad():
-            if col is None:
-                m.bias[row] = value
-            else:
-                m.weight[row, col] = value
+        elif c.name == "hparams":
+            learner.set_hparams(dataclasses.replace(learner.cfg.train, **c.arg))
+        elif c.name == "param":
+            learner.set_param(*c.arg)
+            self._record()  # a weight changed: show the numbers of the model as it now is
+        elif c.name == "load":
+            learner.load_state(c.arg)
+            self._good = learner.checkpoint()
+            self._record()
+        return True
 
     def _train_until(self, deadline: float) -> None:
         """Take steps until the publish deadline, a command, the end of a manual step or a stop."""
-        tc = self.cfg.train
+        tc = self.learner.cfg.train
         interval = 1.0 / tc.steps_per_s if tc.steps_per_s else 0.0
         while True:
             self._one_step()
             if self._pending:
                 self._pending -= 1
                 if not self._pending:
-                    self._done_seq = self._step_seq
+                    self._evaluate_now()
                     self._publish()
                     return
+                if self._waiters and self._waiters[0][0] <= self.learner.step_count:
+                    self._publish()  # an earlier step(n) is done: acknowledge it
             if self._status not in (Status.RUNNING, Status.PAUSED) or self._commands:
                 return
             if interval:
@@ -384,40 +376,12 @@ class Trainer:
                 return
 
     def _one_step(self) -> None:
-        tc, n = self.cfg.train, self.X_train.shape[0]
-        if self._pos >= n:  # a new epoch: reshuffle once, then slice views
-            perm = torch.randperm(n, generator=self._batch_gen).to(self.device)
-            self._Xp, self._tp, self._pos = self.X_train[perm], self.t_train[perm], 0
-            if self._fast:
-                self._Xpn, self._tpn = self._Xp.numpy(), self._tp.numpy()
-        start = self._pos
-        end = self._pos = min(start + tc.batch_size, n)
-        if tc.schedule != Schedule.CONSTANT:
-            lr = scheduled_lr(tc, self.step_count)
-            for group in self.optimizer.param_groups:
-                group["lr"] = lr
-        before = [w.detach().clone() for w in self.weights] if self._measure_next else None
-        if self._fast:
-            lr = self.optimizer.param_groups[0]["lr"]
-            self._fast.step(self._Xpn[start:end], self._tpn[start:end], lr, tc.l1, tc.l2)
-        else:
-            xb, tb = self._Xp[start:end], self._tp[start:end]  # only autograd needs tensors
-            train_step(self.model, self.optimizer, xb, tb, self.loss_fn, self.weights, tc.l1,
-                       tc.l2, tc.grad_clip)  # fmt: skip
-        self.step_count += 1
-        if before is not None:
-            self._ratios = [
-                float((w.detach() - b).norm() / (b.norm() + 1e-12))
-                for w, b in zip(self.weights, before)
-            ]
-            self._measure_next = False
-        epoch_end = self._pos >= n
-        if epoch_end:
-            self.epoch += 1
-        if tc.max_steps and self.step_count >= tc.max_steps:
+        learner, tc = self.learner, self.learner.cfg.train
+        epoch_end = learner.train_step()
+        if tc.max_steps and learner.step_count >= tc.max_steps:
             self._record()  # the final evaluation lands exactly on max_steps
             return
-        if (tc.eval_every and self.step_count % tc.eval_every == 0) or (
+        if (tc.eval_every and learner.step_count % tc.eval_every == 0) or (
             epoch_end and not tc.eval_every and self._eval_due()
         ):
             self._record()
@@ -427,129 +391,169 @@ class Trainer:
         only once the time since the last evaluation is its cost / budget."""
         if self._eval_budget is None or self._pending or self._status != Status.RUNNING:
             return True
-        tc = self.cfg.train
-        if tc.max_epochs and self.epoch >= tc.max_epochs:
+        tc = self.learner.cfg.train
+        if tc.max_epochs and self.learner.epoch >= tc.max_epochs:
             return True  # the stop condition is checked on this evaluation
         due = time.perf_counter() - self._last_eval >= self._eval_cost / self._eval_budget
         self._eval_skipped = not due
         return due
 
+    def _evaluate_now(self) -> None:
+        """Evaluate unless the newest history row already is of these weights."""
+        if self._evaluated_step != self.learner.step_count:
+            self._record()
+
     def _record(self) -> None:
         """Evaluate on the full sets, append to history, and check divergence and stops."""
-        cls = self.data.task == Task.CLASSIFICATION
         start = time.perf_counter()
-        tr = evaluate(self.model, self.X_train, self.t_train, self.y_train, self.loss_fn, cls)
-        te = evaluate(self.model, self.X_test, self.t_test, self.y_test, self.loss_fn, cls)
+        row = self.learner.evaluate()
         self._last_eval = time.perf_counter()
         self._eval_cost, self._eval_skipped = self._last_eval - start, False
-        if not (math.isfinite(tr.loss) and math.isfinite(te.loss)):
-            self._diverge(tr.loss if not math.isfinite(tr.loss) else te.loss)
+        self._evaluated_step = self.learner.step_count
+        train, test = row["train_loss"], row["test_loss"]
+        if not (math.isfinite(train) and math.isfinite(test)):
+            self._diverge(train if not math.isfinite(train) else test)
             return
-        grads = [float(w.grad.norm()) if w.grad is not None else math.nan for w in self.weights]
-        lr = self.optimizer.param_groups[0]["lr"]
-        row = [self.step_count, self.epoch, tr.loss, te.loss, tr.accuracy, te.accuracy, lr]
-        self.history.append(row + grads + self._ratios)
-        self._measure_next = True
-        self._check_stop(te.loss)
+        self.history.append([row[c] for c in self.history.columns])
+        self._check_stop(test)
 
     def _diverge(self, bad: float) -> None:
-        self.model.load_state_dict(self._good_state)
-        self.optimizer = make_optimizer(self.model, self.cfg.train)  # its moments may be nan too
-        if self._pending:  # a manual step(n) ends here: acknowledge it
-            self._done_seq = self._step_seq
+        self.learner.restore(self._good)
         self._pending = 0
         self._status = Status.DIVERGED
         self._message = (
-            f"Diverged at step {self.step_count} (loss = {bad}). Restored the last good weights,"
-            f" from step {self._good_step}. Try a smaller learning rate, then press Play or Reset."
+            f"Diverged at step {self.learner.step_count} (loss = {bad}). Restored the last good "
+            f"weights, from step {self._good_step}. Try a smaller learning rate, then press Play "
+            "or Reset."
         )
 
     def _check_stop(self, test_loss: float) -> None:
-        tc = self.cfg.train
+        tc, learner = self.learner.cfg.train, self.learner
         reason = ""
-        if tc.max_steps and self.step_count >= tc.max_steps:
+        if tc.max_steps and learner.step_count >= tc.max_steps:
             reason = f"reached {tc.max_steps} steps"
-        elif tc.max_epochs and self.epoch >= tc.max_epochs:
+        elif tc.max_epochs and learner.epoch >= tc.max_epochs:
             reason = f"reached {tc.max_epochs} epochs"
         elif tc.target_test_loss and test_loss < tc.target_test_loss:
             reason = f"test loss {test_loss:.4g} below the target {tc.target_test_loss:g}"
         if reason and self._status == Status.RUNNING:
             self._status, self._message = Status.DONE, f"Done: {reason}."
 
-    def _check_idle(self) -> None:
+    def _check_idle(self) -> bool:
+        """Pause a run nobody watches; end the thread of one nobody has read for long. True
+        when the thread should end."""
         idle = self._clock() - self._last_read
-        if self._status == Status.RUNNING and self._idle_pause_s and idle > self._idle_pause_s:
+        active = self._status in (Status.RUNNING, Status.WAITING)
+        if active and self._idle_pause_s and idle > self._idle_pause_s:
             self._status = Status.PAUSED
             self._message = f"Paused by itself: nobody watched this run for {idle:.0f} s."
+        if self._idle_exit_s and idle > self._idle_exit_s:
+            self._status = Status.CLOSED
+            self._message = f"Closed by itself: nobody read this run for {idle:.0f} s."
+            self._publish(with_probes=False, keep_good=False)
+            return True
+        return False
+
+    def _close_queue(self) -> None:
+        """The thread ends: refuse queued and later commands; answer pending step(n)s."""
+        with self._lock:
+            self._closed = True
+            commands, self._commands = self._commands, []
+            waiters, self._waiters = self._waiters, []
+        for c in commands:
+            c.future.set_exception(RequestError("this run has ended"))
+        for _, future in waiters:
+            future.set_result(self._snapshot)
 
     # ---- publishing -------------------------------------------------------------------------
 
-    def _publish(self, with_probes: bool = True) -> None:
-        if self._status != Status.DIVERGED and self._is_finite():
-            self._good_state, self._good_step = self._state_copy(), self.step_count
-        snap = self._make_snapshot(with_probes and self.with_probes)
-        with self._cond:
-            self._snapshot = snap
-            self._cond.notify_all()
+    def _publish(self, with_probes: bool = True, keep_good: bool = True) -> None:
+        learner = self.learner
+        if keep_good and self._status != Status.DIVERGED and learner.is_finite():
+            self._good, self._good_step = learner.checkpoint(), learner.step_count
+        try:
+            snap = self._make_snapshot(with_probes)
+        except Exception as e:  # noqa: BLE001 - the snapshot itself failed: say so, plainly
+            self._status, self._message = Status.FAILED, _describe(e)
+            snap = dataclasses.replace(self._snapshot, status=self._status, message=self._message)
+        self._set_snapshot(snap)
 
-    def _is_finite(self) -> bool:
-        return all(bool(torch.isfinite(p).all()) for p in self.model.parameters())
+    def _set_snapshot(self, snap: Snapshot) -> None:
+        """Publish by one reference assignment; answer the step(n)s that are now done."""
+        with self._lock:
+            self._snapshot = snap
+            self._lock.notify_all()
+            done = self._pending == 0 or self._status in _STOPPED
+            ready = [f for n, f in self._waiters if done or n <= snap.step]
+            self._waiters = [(n, f) for n, f in self._waiters if not (done or n <= snap.step)]
+        for future in ready:
+            future.set_result(snap)
 
     def _make_snapshot(self, with_probes: bool = True) -> Snapshot:
+        learner = self.learner
         now, (t0, s0) = self._clock(), self._rate_mark
         if self._status == Status.RUNNING and now - t0 > 0.2:
-            self._steps_per_s = (self.step_count - s0) / (now - t0)
-            self._rate_mark = (now, self.step_count)
+            self._steps_per_s = (learner.step_count - s0) / (now - t0)
+            self._rate_mark = (now, learner.step_count)
+        probes: dict[str, Any] = {}
+        if with_probes:
+            try:
+                probes = {k: v if k == "probe_history" else seal(v)
+                          for k, v in learner.probes().items()}  # fmt: skip
+            except Exception as e:  # noqa: BLE001 - a broken probe must not stop training
+                probes = {"probe_error": _describe(e)}
+        extra = {k: probes.pop(k) for k in list(probes) if k not in _SNAPSHOT_FIELDS}
         h = self.history
-        extra: dict[str, Any] = {}
-        try:
-            if with_probes:
-                extra = self._probes()
-        except Exception as e:  # noqa: BLE001 - a broken probe must not stop training
-            extra = {"probe_error": f"{type(e).__name__}: {e}"}
         return Snapshot(
-            seq=self._done_seq,
-            step=self.step_count,
-            epoch=self.epoch,
+            seq=self._applied_seq,
+            step=learner.step_count,
+            epoch=learner.epoch,
             status=self._status,
             message=self._message,
-            device=self.device.type,
-            lr=float(self.optimizer.param_groups[0]["lr"]),
+            device=learner.device.type,
+            lr=learner.lr,
             train_loss=h.last("train_loss"),
             test_loss=h.last("test_loss"),
-            train_accuracy=h.last("train_accuracy"),
-            test_accuracy=h.last("test_accuracy"),
+            train_accuracy=h.last("train_accuracy") if "train_accuracy" in h.columns else math.nan,
+            test_accuracy=h.last("test_accuracy") if "test_accuracy" in h.columns else math.nan,
             steps_per_s=self._steps_per_s,
-            examples_per_s=self._steps_per_s * self.cfg.train.batch_size,
+            examples_per_s=self._steps_per_s * learner.cfg.train.batch_size,
             history=h.arrays(),
-            grid_bound=DOMAIN,
-            **extra,
+            grid_bound=learner.info.grid_bound,
+            extra=MappingProxyType(extra),
+            **probes,
         )
 
-    def _probes(self) -> dict[str, Any]:
-        """Per-layer probes, test-set output and (2-D data) grids, computed between steps."""
-        extra: dict[str, Any] = {}
-        extra["layers"] = probes.layer_probes(
-            self.model, self.X_probe, self.activations, self._ratios
-        )
-        self._keep_probes(extra["layers"])
-        extra["probe_history"] = tuple(self._probe_history)
-        extra["test_output"] = probes.test_output(
-            self.model, self.X_test, self.head, self.cfg.train.loss, self.data.task
-        )
-        if self.X_grid is not None:
-            extra["grid"], extra["neuron_grids"] = probes.grids(
-                self.model, self.X_grid, self.resolution, self.head, self.cfg.train.loss,
-                self.data.task,
-            )  # fmt: skip
-        return extra
 
-    def _keep_probes(self, layers: tuple) -> None:
-        """Bounded probe history: when full, every other entry goes (old and new stay spread)."""
-        ph = self._probe_history
-        if ph and ph[-1][0] == self.step_count:
-            ph[-1] = (self.step_count, layers)
-            return
-        if len(ph) >= PROBE_HISTORY_POINTS:
-            del ph[1::2]
-        ph.append((self.step_count, layers))
+def _supervised(
+    cfg: RunConfig,
+    dataset: Dataset | None,
+    with_probes: bool,
+    grid_resolution: int,
+    initial_state: dict[str, torch.Tensor] | None,
+) -> Callable[[], Learner]:
+    """The default learner factory: the data is made once, the model again on every Reset."""
+    from playground.train.supervised import SupervisedLearner  # it imports this module's peers
+
+    data = dataset if dataset is not None else make_dataset(cfg.data)
+    device = resolve_device(cfg.train.device)
+    return lambda: SupervisedLearner(
+        cfg, data, device, with_probes=with_probes, grid_resolution=grid_resolution,
+        initial_state=initial_state,
+    )  # fmt: skip
+
+
+def _describe(e: BaseException) -> str:
+    """A failure as one line for the page: the message, with the type unless it is ours."""
+    if isinstance(e, RequestError):
+        return str(e)
+    return f"{type(e).__name__}: {e}"
+
+
+def _answer(get: Callable[[], Any], name: str) -> Any:
+    try:
+        return get()
+    except (RequestError, FutureTimeout):
+        raise
+    except Exception as e:
+        raise RequestError(f"{name}: {_describe(e)}") from e
