@@ -174,7 +174,7 @@ def test_a_failing_command_fails_alone(made: list[Trainer]) -> None:
 
 def test_a_command_batch_applies_every_command_in_order(made: list[Trainer]) -> None:
     t = _line(made)
-    with t._lock:  # hold the queue so that the commands below arrive as one batch
+    with t._commands.lock:  # hold the queue so that the commands below arrive as one batch
         futures = [t._submit("param", (0, 0, 0, 1.0)), t._submit("hparams", {"lr": 0.3})]
         futures.append(t._submit("step", 4))
     assert isinstance(futures[0].exception(WAIT_S), RequestError)

@@ -33,7 +33,8 @@ from playground.nn.engine import evaluate, histogram, make_optimizer
 from playground.nn.fastpath import FastStep
 from playground.nn.model import LOSSES, build_model, encode_targets, output_head, trainable_layers
 from playground.presets import get_preset
-from playground.train.trainer import EVAL_BUDGET, Trainer, resolve_device
+from playground.train.supervised import resolve_device
+from playground.train.trainer import EVAL_BUDGET, Trainer
 
 RUNS: dict[str, Callable[[], RunConfig]] = {
     "circle": RunConfig,  # the defaults: circle, x1 x2, 4-2 tanh, batch 10, SGD lr 0.03, mse

@@ -7,9 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from enum import Enum
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from playground.train.learner import Learner
 
 HISTORY_POINTS = 2_000
 PROBE_HISTORY_POINTS = 200  # layer probes (histograms) kept over time for scrubbing
@@ -145,3 +148,46 @@ def seal(value: Any) -> Any:
         for f in fields(value):
             seal(getattr(value, f.name))
     return value
+
+
+def progress_snapshot(
+    learner: Learner,
+    history: History,
+    probes: dict[str, Any],
+    *,
+    seq: int,
+    status: Status,
+    message: str,
+    steps_per_s: float,
+) -> Snapshot:
+    """A Snapshot of a learner now: progress numbers, history, and its probes (sealed); probe
+    keys that are not Snapshot fields go into Snapshot.extra."""
+    probes = {k: v if k == "probe_history" else seal(v) for k, v in probes.items()}
+    extra = {k: probes.pop(k) for k in list(probes) if k not in _FIELDS}
+    cols = history.columns
+
+    def last(column: str) -> float:
+        return history.last(column) if column in cols else math.nan
+
+    return Snapshot(
+        seq=seq,
+        step=learner.step_count,
+        epoch=learner.epoch,
+        status=status,
+        message=message,
+        device=learner.device.type,
+        lr=learner.lr,
+        train_loss=last("train_loss"),
+        test_loss=last("test_loss"),
+        train_accuracy=last("train_accuracy"),
+        test_accuracy=last("test_accuracy"),
+        steps_per_s=steps_per_s,
+        examples_per_s=steps_per_s * learner.cfg.train.batch_size,
+        history=history.arrays(),
+        grid_bound=learner.info.grid_bound,
+        extra=MappingProxyType(extra),
+        **probes,
+    )
+
+
+_FIELDS = frozenset(f.name for f in fields(Snapshot))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import torch
 
-from playground.config import RunConfig, Schedule, Task, TrainConfig
-from playground.data.datasets import DOMAIN, Dataset, feature_matrix
+from playground.config import Device, RunConfig, Schedule, Task, TrainConfig
+from playground.data.datasets import DOMAIN, Dataset, feature_matrix, make_dataset
 from playground.explain import probes
 from playground.nn.engine import (
     evaluate,
@@ -27,6 +28,29 @@ from playground.train.snapshot import PROBE_HISTORY_POINTS
 
 PROBE_BATCH = 256  # 2-D points used for activation statistics
 IMAGE_PROBE_BATCH = 64  # images: 64 x 8 x 8 x channels values per layer are plenty, and cheap
+
+
+def resolve_device(device: Device) -> torch.device:
+    """CUDA when asked for (or auto) and present, else CPU."""
+    if device != Device.CPU and torch.cuda.is_available():
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+def supervised_learner(
+    cfg: RunConfig,
+    dataset: Dataset | None = None,
+    with_probes: bool = True,
+    grid_resolution: int = 100,
+    initial_state: dict[str, torch.Tensor] | None = None,
+) -> Callable[[], SupervisedLearner]:
+    """The Trainer's learner factory for cfg: the data is made once, the model on every Reset."""
+    data = dataset if dataset is not None else make_dataset(cfg.data)
+    device = resolve_device(cfg.train.device)
+    return lambda: SupervisedLearner(
+        cfg, data, device, with_probes=with_probes, grid_resolution=grid_resolution,
+        initial_state=initial_state,
+    )  # fmt: skip
 
 
 class SupervisedLearner(Learner):

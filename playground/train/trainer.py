@@ -7,57 +7,32 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import torch
 
-from playground.config import Device, RunConfig
-from playground.data.datasets import Dataset, make_dataset
+from playground.config import RunConfig
+from playground.data.datasets import Dataset
 from playground.train import runcap
+from playground.train.commands import LIVE_HPARAMS, Command, CommandQueue, TrainerCommands, describe
 from playground.train.learner import Learner, RequestError
-from playground.train.runinfo import Ack, RunInfo
-from playground.train.snapshot import History, Snapshot, Status, seal
+from playground.train.snapshot import History, Snapshot, Status, progress_snapshot
+from playground.train.supervised import resolve_device, supervised_learner
 
 __all__ = ["EVAL_BUDGET", "LIVE_HPARAMS", "RequestError", "Trainer", "resolve_device"]
 
-ACK_TIMEOUT_S = 1.0  # how long a command's caller waits for its acknowledgement
-REQUEST_TIMEOUT_S = 10.0  # how long `ask` waits for an answer
 IDLE_EXIT_S = 600.0  # a thread nobody has read for this long ends and frees its session slot
 MAX_SLEEP_S = 60.0  # a thread with nothing to do wakes at most this often (to check idleness)
 WAITING_POLL_S = 0.25  # a run waiting for a server slot tries again this often
 # Interactive runs (the pages): evaluation may take this share of the time. At every epoch end
 # it would cost the digits CNN 15% of its speed, and spiral evaluates 400 times a second.
 EVAL_BUDGET = 0.05
-LIVE_HPARAMS = frozenset(
-    {"lr", "l1", "l2", "batch_size", "steps_per_s", "grad_clip", "max_steps", "max_epochs"}
-    | {"target_test_loss", "schedule", "schedule_steps", "schedule_gamma", "min_lr"}
-)
-_SNAPSHOT_FIELDS = frozenset(f.name for f in dataclasses.fields(Snapshot))
 _STOPPED = (Status.DONE, Status.DIVERGED, Status.FAILED, Status.CLOSED)
 live_threads = runcap.live_threads
 
 
-def resolve_device(device: Device) -> torch.device:
-    """CUDA when asked for (or auto) and present, else CPU."""
-    if device != Device.CPU and torch.cuda.is_available():
-        return torch.device("cuda")
-    return torch.device("cpu")
-
-
-@dataclass
-class _Command:
-    seq: int
-    name: str
-    arg: Any
-    future: Future
-
-
-class Trainer:
+class Trainer(TrainerCommands):
     """One daemon thread that trains one learner; the UI sends commands, reads the run info and
     immutable snapshots, and asks for on-demand probes. Everything is applied between steps.
 
@@ -84,127 +59,22 @@ class Trainer:
         if learner is None:
             if cfg is None:
                 raise ValueError("Trainer: give a config or a learner")
-            learner = _supervised(cfg, dataset, with_probes, grid_resolution, initial_state)
+            learner = supervised_learner(cfg, dataset, with_probes, grid_resolution, initial_state)
         self._make_learner = learner
         self._publish_dt = 1.0 / publish_hz
         self._idle_pause_s, self._idle_exit_s = idle_pause_s, idle_exit_s
         self._clock = clock
         self._eval_budget = eval_budget  # None: evaluate at every epoch end (reproducible)
         self._slot = runcap.RunSlot(capped)
-        self._lock = threading.Condition()
-        self._commands: list[_Command] = []
-        self._waiters: list[tuple[int, Future]] = []  # (step count, step(n)'s future)
-        self._closed = False
+        self._commands = CommandQueue()
         self._wake = threading.Event()
-        self._seq = self._applied_seq = 0
+        self._applied_seq = 0
         self._last_read = clock()
         self._build()
         self._snapshot = self._make_snapshot()
         self._thread = threading.Thread(target=self._run, name="playground-trainer", daemon=True)
         self._thread.start()
         runcap.LIVE.add(self)
-
-    # ---- commands (any thread); each is acknowledged by its own future ----------------------
-
-    def start(self) -> Ack:
-        """Run until paused, stopped by a stop condition, or closed."""
-        return self._command("start")
-
-    def pause(self) -> Ack:
-        """Stop after the current step; the numbers shown are then those of these weights."""
-        return self._command("pause")
-
-    def step(self, n: int = 1) -> Ack:
-        """Pause, then take exactly n steps; returns when they are done or the wait ends."""
-        return self._command("step", int(n), timeout=ACK_TIMEOUT_S + n * 0.01)
-
-    def reset(self) -> Ack:
-        """Back to step 0 with the same initial weights and data."""
-        return self._command("reset")
-
-    def set_hparams(self, **changes: Any) -> Ack:
-        """Change live hyperparameters (lr, l1, l2, batch_size, steps_per_s, ...) between steps."""
-        unknown = set(changes) - LIVE_HPARAMS
-        if unknown:
-            raise ValueError(f"not changeable while training: {sorted(unknown)}")
-        dataclasses.replace(self.cfg.train, **changes)  # validates now, in the caller
-        return self._command("hparams", changes)
-
-    def set_param(self, layer: int, row: int, col: int | None, value: float) -> Ack:
-        """Set one weight (row, col) or, with col None, one bias of trainable layer `layer`."""
-        if not math.isfinite(value):
-            raise ValueError(f"a weight must be a finite number, got {value}")
-        return self._command("param", (layer, row, col, float(value)))
-
-    def load_state(self, state: dict[str, torch.Tensor]) -> Ack:
-        """Replace the weights (e.g. from an experiment file); shapes must match the model."""
-        return self._command("load", state)
-
-    def request(self, name: str, **kwargs: Any) -> Future:
-        """Ask the learner for an on-demand probe, answered between two steps (a future)."""
-        return self._submit("request", (name, kwargs))
-
-    def ask(self, name: str, timeout: float = REQUEST_TIMEOUT_S, **kwargs: Any) -> Any:
-        """request(...)'s answer; RequestError with the message when it fails or times out."""
-        if not self._thread.is_alive():  # nobody else touches the learner now
-            return _answer(lambda: self.learner.answer(name, **kwargs), name)
-        future = self.request(name, **kwargs)
-        try:
-            return _answer(lambda: future.result(timeout), name)
-        except FutureTimeout:
-            raise RequestError(f"{name}: no answer within {timeout:g} s (the run is busy)")
-
-    def close(self, wait: bool = True) -> None:
-        """Stop the thread; with wait=False only signal it (safe from an event loop)."""
-        self._submit("close")
-        if wait:
-            self._thread.join(timeout=5.0)
-
-    # ---- reads ------------------------------------------------------------------------------
-
-    def latest(self) -> Snapshot:
-        """The newest snapshot; reading it also tells the trainer someone is watching."""
-        self._last_read = self._clock()
-        return self._snapshot
-
-    @property
-    def info(self) -> RunInfo:
-        """What the run is (data, features, output, layers): published once per build."""
-        return self._info
-
-    @property
-    def is_alive(self) -> bool:
-        return self._thread.is_alive()
-
-    @property
-    def cfg(self) -> RunConfig:
-        """The config as it trains now (live hyperparameters included)."""
-        return self.learner.cfg
-
-    @property
-    def step_count(self) -> int:
-        return self.learner.step_count
-
-    def _submit(self, name: str, arg: Any = None) -> Future:
-        future: Future = Future()
-        with self._lock:
-            if self._closed:
-                future.set_exception(RequestError("this run has ended"))
-                return future
-            self._seq += 1
-            self._commands.append(_Command(self._seq, name, arg, future))
-            self._last_read = self._clock()
-        self._wake.set()
-        return future
-
-    def _command(self, name: str, arg: Any = None, timeout: float = ACK_TIMEOUT_S) -> Ack:
-        future = self._submit(name, arg)
-        try:
-            return Ack(future.result(timeout), True)
-        except FutureTimeout:
-            return Ack(self._snapshot, False)
-        except Exception as e:  # noqa: BLE001 - the command failed, the run goes on
-            return Ack(self._snapshot, True, _describe(e))
 
     # ---- set-up -----------------------------------------------------------------------------
 
@@ -230,7 +100,7 @@ class Trainer:
         try:
             self._loop()
         except BaseException as e:  # noqa: BLE001 - even the failure handler failed
-            self._status, self._message = Status.FAILED, _describe(e)
+            self._status, self._message = Status.FAILED, describe(e)
             self._set_snapshot(dataclasses.replace(
                 self._snapshot, status=Status.FAILED, message=self._message
             ))  # fmt: skip
@@ -264,7 +134,7 @@ class Trainer:
 
     def _fail(self, e: BaseException) -> None:
         self._pending = 0
-        self._status, self._message = Status.FAILED, _describe(e)
+        self._status, self._message = Status.FAILED, describe(e)
         self._publish(with_probes=False, keep_good=False)
 
     def _sleep(self) -> None:
@@ -295,8 +165,7 @@ class Trainer:
     def _apply_commands(self) -> bool:
         """Apply queued commands in order, each failing alone; publish once. True when closing."""
         self._wake.clear()
-        with self._lock:
-            commands, self._commands = self._commands, []
+        commands = self._commands.take()
         acked, changed = [], False
         for c in commands:
             self._applied_seq = c.seq
@@ -321,7 +190,7 @@ class Trainer:
             future.set_result(self._snapshot)
         return False
 
-    def _apply(self, c: _Command) -> bool:
+    def _apply(self, c: Command) -> bool:
         """Apply one command; False when its future is answered later (step(n))."""
         s, learner = self._status, self.learner
         if c.name == "start":
@@ -338,7 +207,7 @@ class Trainer:
                 raise RequestError("the run has failed: press Reset first")
             self._status, self._message = Status.PAUSED, ""
             self._pending += c.arg
-            self._waiters.append((learner.step_count + self._pending, c.future))
+            self._commands.wait_for_step(learner.step_count + self._pending, c.future)
             return False
         elif c.name == "reset":
             self._build()
@@ -365,7 +234,8 @@ class Trainer:
                     self._evaluate_now()
                     self._publish()
                     return
-                if self._waiters and self._waiters[0][0] <= self.learner.step_count:
+                due = self._commands.next_step_due()
+                if due is not None and due <= self.learner.step_count:
                     self._publish()  # an earlier step(n) is done: acknowledge it
             if self._status not in (Status.RUNNING, Status.PAUSED) or self._commands:
                 return
@@ -456,13 +326,10 @@ class Trainer:
 
     def _close_queue(self) -> None:
         """The thread ends: refuse queued and later commands; answer pending step(n)s."""
-        with self._lock:
-            self._closed = True
-            commands, self._commands = self._commands, []
-            waiters, self._waiters = self._waiters, []
+        commands, waiters = self._commands.close()
         for c in commands:
             c.future.set_exception(RequestError("this run has ended"))
-        for _, future in waiters:
+        for future in waiters:
             future.set_result(self._snapshot)
 
     # ---- publishing -------------------------------------------------------------------------
@@ -474,86 +341,29 @@ class Trainer:
         try:
             snap = self._make_snapshot(with_probes)
         except Exception as e:  # noqa: BLE001 - the snapshot itself failed: say so, plainly
-            self._status, self._message = Status.FAILED, _describe(e)
+            self._status, self._message = Status.FAILED, describe(e)
             snap = dataclasses.replace(self._snapshot, status=self._status, message=self._message)
         self._set_snapshot(snap)
 
     def _set_snapshot(self, snap: Snapshot) -> None:
         """Publish by one reference assignment; answer the step(n)s that are now done."""
-        with self._lock:
-            self._snapshot = snap
-            self._lock.notify_all()
-            done = self._pending == 0 or self._status in _STOPPED
-            ready = [f for n, f in self._waiters if done or n <= snap.step]
-            self._waiters = [(n, f) for n, f in self._waiters if not (done or n <= snap.step)]
-        for future in ready:
+        self._snapshot = snap
+        done = self._pending == 0 or self._status in _STOPPED
+        for future in self._commands.due_waiters(snap.step, done):
             future.set_result(snap)
 
     def _make_snapshot(self, with_probes: bool = True) -> Snapshot:
-        learner = self.learner
         now, (t0, s0) = self._clock(), self._rate_mark
         if self._status == Status.RUNNING and now - t0 > 0.2:
-            self._steps_per_s = (learner.step_count - s0) / (now - t0)
-            self._rate_mark = (now, learner.step_count)
+            self._steps_per_s = (self.learner.step_count - s0) / (now - t0)
+            self._rate_mark = (now, self.learner.step_count)
         probes: dict[str, Any] = {}
         if with_probes:
             try:
-                probes = {k: v if k == "probe_history" else seal(v)
-                          for k, v in learner.probes().items()}  # fmt: skip
+                probes = self.learner.probes()
             except Exception as e:  # noqa: BLE001 - a broken probe must not stop training
-                probes = {"probe_error": _describe(e)}
-        extra = {k: probes.pop(k) for k in list(probes) if k not in _SNAPSHOT_FIELDS}
-        h = self.history
-        return Snapshot(
-            seq=self._applied_seq,
-            step=learner.step_count,
-            epoch=learner.epoch,
-            status=self._status,
-            message=self._message,
-            device=learner.device.type,
-            lr=learner.lr,
-            train_loss=h.last("train_loss"),
-            test_loss=h.last("test_loss"),
-            train_accuracy=h.last("train_accuracy") if "train_accuracy" in h.columns else math.nan,
-            test_accuracy=h.last("test_accuracy") if "test_accuracy" in h.columns else math.nan,
-            steps_per_s=self._steps_per_s,
-            examples_per_s=self._steps_per_s * learner.cfg.train.batch_size,
-            history=h.arrays(),
-            grid_bound=learner.info.grid_bound,
-            extra=MappingProxyType(extra),
-            **probes,
-        )
-
-
-def _supervised(
-    cfg: RunConfig,
-    dataset: Dataset | None,
-    with_probes: bool,
-    grid_resolution: int,
-    initial_state: dict[str, torch.Tensor] | None,
-) -> Callable[[], Learner]:
-    """The default learner factory: the data is made once, the model again on every Reset."""
-    from playground.train.supervised import SupervisedLearner  # it imports this module's peers
-
-    data = dataset if dataset is not None else make_dataset(cfg.data)
-    device = resolve_device(cfg.train.device)
-    return lambda: SupervisedLearner(
-        cfg, data, device, with_probes=with_probes, grid_resolution=grid_resolution,
-        initial_state=initial_state,
-    )  # fmt: skip
-
-
-def _describe(e: BaseException) -> str:
-    """A failure as one line for the page: the message, with the type unless it is ours."""
-    if isinstance(e, RequestError):
-        return str(e)
-    return f"{type(e).__name__}: {e}"
-
-
-def _answer(get: Callable[[], Any], name: str) -> Any:
-    try:
-        return get()
-    except (RequestError, FutureTimeout):
-        raise
-    except Exception as e:
-        raise RequestError(f"{name}: {_describe(e)}") from e
+                probes = {"probe_error": describe(e)}
+        return progress_snapshot(
+            self.learner, self.history, probes, seq=self._applied_seq, status=self._status,
+            message=self._message, steps_per_s=self._steps_per_s,
+        )  # fmt: skip
