@@ -50,7 +50,7 @@ def long_run(preset: str, steps: int) -> dict:
     built = rss_mb()
     peak, samples = built, []
     t0 = time.monotonic()
-    snap = trainer.start()
+    snap = trainer.start().snapshot
     while snap.status == Status.RUNNING:
         time.sleep(READ_S)
         snap = trainer.latest()  # kept until the next read, as the page keeps it

@@ -64,7 +64,7 @@ def headless(cfg: RunConfig, with_probes: bool, seconds: float) -> dict:
     reached: dict[str, dict] = {}
     try:
         t0 = time.monotonic()
-        snap = trainer.start()
+        snap = trainer.start().snapshot
         while time.monotonic() - t0 < seconds:
             time.sleep(POLL_MS / 1000)
             snap = trainer.latest()

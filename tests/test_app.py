@@ -32,5 +32,5 @@ def test_explain_one_step_opens_backprop_on_this_network():
     at.button(key="explain").click().run()
     assert not at.exception
     assert any("Backprop" in t.value for t in at.title)
-    state = at.session_state["playground_session"].pages["backprop"]
-    assert len(state["base"]["layers"]) == 2  # 3 hidden sigmoid units + the tanh output
+    state = at.session_state["playground_session"].backprop
+    assert len(state.base["layers"]) == 2  # 3 hidden sigmoid units + the tanh output

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from playground.explain import backprop as bp
 from tests.page_harness import page_app, run_ok
-from ui.state import Session
+from ui.state import BackpropState, Session
 
 XOR = "XOR 2-2-1 (sigmoid)"
 
@@ -19,8 +19,8 @@ def app() -> AppTest:
     return run_ok(page_app("backprop"))
 
 
-def _state(at: AppTest) -> dict:
-    return at.session_state["playground_session"].pages["backprop"]
+def _state(at: AppTest) -> BackpropState:
+    return at.session_state["playground_session"].backprop
 
 
 def _progress(at: AppTest) -> str:
@@ -58,7 +58,7 @@ def test_prev_next_reset_step_through_and_clamp(app):
 def test_preset_switch_loads_the_preset(app):
     run_ok(app.button(key="bp_next").click())
     run_ok(app.selectbox(key="bp_preset").select(XOR))
-    assert _state(app)["base"] == bp.PRESETS[XOR]
+    assert _state(app).base == bp.PRESETS[XOR]
     assert "step 1 of 10" in _progress(app)
 
 
@@ -67,10 +67,10 @@ def test_randomise_draws_the_asked_network(app):
     app.selectbox(key="bp_act").select("tanh")
     app.selectbox(key="bp_loss").select("cross_entropy")
     run_ok(app.button(key="bp_random").click())
-    assert _state(app)["base"] == bp.random_spec([3, 4, 2], "tanh", 0, loss="cross_entropy")
+    assert _state(app).base == bp.random_spec([3, 4, 2], "tanh", 0, loss="cross_entropy")
     assert "step 1 of 19" in _progress(app) and app.number_input(key="bp_seed").value == 1
     run_ok(app.button(key="bp_random").click())
-    assert _state(app)["base"] == bp.random_spec([3, 4, 2], "tanh", 1, loss="cross_entropy")
+    assert _state(app).base == bp.random_spec([3, 4, 2], "tanh", 1, loss="cross_entropy")
     app.text_input(key="bp_sizes").input("2,x")
     run_ok(app.button(key="bp_random").click())
     assert "Randomise" in app.error[0].value
@@ -79,15 +79,15 @@ def test_randomise_draws_the_asked_network(app):
 def test_run_steps_plots_the_loss(app):
     app.number_input(key="bp_steps").set_value(20)
     run_ok(app.button(key="bp_run").click())
-    losses = _state(app)["curve"][1]
+    losses = _state(app).curve[1]
     assert losses == bp.run_steps(bp.PRESETS[next(iter(bp.PRESETS))], 20)
     assert len(app.get("plotly_chart")) == 1
 
 
 def test_continue_takes_the_updated_weights(app):
-    trace = bp.trace(_state(app)["base"])
+    trace = bp.trace(_state(app).base)
     run_ok(app.button(key="bp_apply").click())
-    base = _state(app)["base"]
+    base = _state(app).base
     assert [ly["weights"] for ly in base["layers"]] == [ly["new_weights"] for ly in trace["layers"]]
     assert bp.trace(base)["loss"] == trace["loss_after"]
 
@@ -105,30 +105,30 @@ def test_weight_choice_writes_its_chain_rule(app):
 
 
 def test_editing_the_learning_rate_changes_the_update(app):
-    version = _state(app)["version"]
+    version = _state(app).version
     run_ok(app.number_input(key=f"bp_lr_{version}").set_value(0.25))
     assert r"- 0.25 \times" in app.latex[0].value
     trace = bp.trace({**bp.PRESETS[next(iter(bp.PRESETS))], "lr": 0.25})
     run_ok(app.button(key="bp_apply").click())
-    assert _state(app)["base"]["layers"][0]["weights"] == trace["layers"][0]["new_weights"]
+    assert _state(app).base["layers"][0]["weights"] == trace["layers"][0]["new_weights"]
 
 
 def _with_request(request: object) -> AppTest:
     at = page_app("backprop")
-    at.session_state["playground_session"] = Session(pages={"backprop_request": request})
+    at.session_state["playground_session"] = Session(backprop=BackpropState(request=request))
     return run_ok(at)
 
 
 def test_a_playground_request_is_loaded_once():
     spec = bp.random_spec([2, 3, 3], "relu", 5, loss="cross_entropy")
     at = _with_request(copy.deepcopy(spec))
-    session = at.session_state["playground_session"]
-    assert session.pages["backprop"]["base"] == spec and "backprop_request" not in session.pages
+    state = _state(at)
+    assert state.base == spec and state.request is None
     run_ok(at.selectbox(key="bp_preset").select(XOR))
-    assert _state(at)["base"] == bp.PRESETS[XOR]
+    assert _state(at).base == bp.PRESETS[XOR]
 
 
 def test_a_bad_request_is_reported():
     at = _with_request({"layers": []})
     assert "Could not open" in at.error[0].value and "missing key" in at.error[0].value
-    assert _state(at)["base"] == bp.PRESETS[next(iter(bp.PRESETS))]
+    assert _state(at).base == bp.PRESETS[next(iter(bp.PRESETS))]

@@ -12,7 +12,8 @@ from streamlit.testing.v1 import AppTest
 
 # Import the package before AppTest puts app_pages/ on sys.path.
 from playground.explain.saliency import METHODS
-from ui.images_widgets import downsample_drawing
+from ui.drawing import downsample_drawing
+from ui.state import SaliencyResult
 
 PAGE = "app_pages/images.py"
 TIMEOUT_S = 60
@@ -41,10 +42,10 @@ def _step(at: AppTest) -> int:
     return int(re.search(r"step (\d+)", _status(at)).group(1))
 
 
-def _saliency(at: AppTest) -> dict:
+def _saliency(at: AppTest) -> SaliencyResult:
     at.button(key="img_saliency").click().run()
     assert not at.exception
-    return at.session_state["playground_session"].pages["images_saliency"]
+    return at.session_state["playground_session"].images.saliency
 
 
 def test_renders_and_buttons_reach_the_trainer() -> None:
@@ -65,8 +66,8 @@ def test_renders_and_buttons_reach_the_trainer() -> None:
 def test_switching_model_rebuilds_and_saliency_runs_on_both() -> None:
     at = _page()
     result = _saliency(at)
-    assert list(result["maps"]) == list(at.multiselect(key="img_methods").value)
-    assert not result["errors"] and all(m.shape == (8, 8) for m in result["maps"].values())
+    assert list(result.maps) == list(at.multiselect(key="img_methods").value)
+    assert not result.errors and all(m.shape == (8, 8) for m in result.maps.values())
     at.button(key="img_step").click().run()
     assert _step(at) == 1
 
@@ -75,8 +76,8 @@ def test_switching_model_rebuilds_and_saliency_runs_on_both() -> None:
     assert at.number_input(key="img_n_layers").value == 5
     assert "gradcam" in at.multiselect(key="img_methods").value
     result = _saliency(at)
-    assert "gradcam" in result["maps"] and not result["errors"]
-    assert all(np.isfinite(m).all() for m in result["maps"].values())
+    assert "gradcam" in result.maps and not result.errors
+    assert all(np.isfinite(m).all() for m in result.maps.values())
 
     at.radio(key="img_model").set_value("MLP").run()
     methods = at.multiselect(key="img_methods").value

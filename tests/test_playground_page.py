@@ -11,6 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 from playground.config import RunConfig
 from ui.urlstate import config_from_params, config_to_params
+from ui.views import EXTRA_VIEWS
+from ui.widgets import EXTRA_VIEW_NAMES
 
 TIMEOUT = 60
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -53,27 +55,31 @@ def test_page_renders_without_exception(at):
 
 
 @pytest.mark.parametrize(
-    ("kind", "key", "value", "check"),
+    ("changes", "check"),
     [
-        ("radio", "dataset", "xor", lambda c: c.data.name.value == "xor"),
-        ("slider", "noise", 25, lambda c: c.data.noise == 25),
-        ("slider", "train_ratio", 70, lambda c: c.data.train_ratio == 0.7),
-        ("slider", "batch_size", 30, lambda c: c.train.batch_size == 30),
-        ("checkbox", "feat_x1_2", True, lambda c: "x1^2" in c.data.features),
-        ("number_input", "n_layers", 3, lambda c: len(c.model.layers) == 3),
-        ("selectbox", "activation", "relu", lambda c: c.model.layers[0].activation.value == "relu"),
-        ("selectbox", "lr", 0.1, lambda c: c.train.lr == 0.1),
-        ("selectbox", "regularization", "L2", lambda c: c.train.l2 == 0 and c.train.l1 == 0),
-        ("selectbox", "loss", "bce", lambda c: c.train.loss.value == "bce"),
-        ("selectbox", "optimizer", "adam", lambda c: c.train.optimizer.value == "adam"),
-        ("selectbox", "schedule", "cosine", lambda c: c.train.schedule.value == "cosine"),
-        ("number_input", "seed", 7, lambda c: c.train.seed == 7),
-        ("number_input", "max_epochs", 5, lambda c: c.train.max_epochs == 5),
-        ("text_input", "custom_features", "x1*x2^2", lambda c: "x1*x2^2" in c.data.custom_features),
+        ([("radio", "dataset", "xor")], lambda c: c.data.name.value == "xor"),
+        ([("slider", "noise", 25)], lambda c: c.data.noise == 25),
+        ([("slider", "train_ratio", 70)], lambda c: c.data.train_ratio == 0.7),
+        ([("slider", "batch_size", 30)], lambda c: c.train.batch_size == 30),
+        ([("checkbox", "feat_x1_2", True)], lambda c: "x1^2" in c.data.features),
+        ([("number_input", "n_layers", 3)], lambda c: len(c.model.layers) == 3),
+        ([("selectbox", "activation", "relu")],
+         lambda c: c.model.layers[0].activation.value == "relu"),
+        ([("selectbox", "lr", 0.1)], lambda c: c.train.lr == 0.1),
+        ([("selectbox", "regularization", "L2"), ("selectbox", "reg_rate", 0.03)],
+         lambda c: c.train.l2 == 0.03 and c.train.l1 == 0),
+        ([("selectbox", "loss", "bce")], lambda c: c.train.loss.value == "bce"),
+        ([("selectbox", "optimizer", "adam")], lambda c: c.train.optimizer.value == "adam"),
+        ([("selectbox", "schedule", "cosine")], lambda c: c.train.schedule.value == "cosine"),
+        ([("number_input", "seed", 7)], lambda c: c.train.seed == 7),
+        ([("number_input", "max_epochs", 5)], lambda c: c.train.max_epochs == 5),
+        ([("text_input", "custom_features", "x1*x2^2")],
+         lambda c: "x1*x2^2" in c.data.custom_features),
     ],
-)
-def test_every_control_changes_the_config(at, kind, key, value, check):
-    getattr(at, kind)(key=key).set_value(value)
+)  # fmt: skip
+def test_every_control_changes_the_config(at, changes, check):
+    for kind, key, value in changes:
+        getattr(at, kind)(key=key).set_value(value)
     at.run()
     assert not at.exception
     assert check(_config(at))
@@ -165,12 +171,35 @@ def test_divergence_shows_message_and_keeps_weights():
     assert any("Restored the last good weights" in e.value for e in at.error)
 
 
-@pytest.mark.parametrize("view", ["Curves", "Weights", "Diagnostics", "Input gradient",
-                                  "Neuron", "3-D output", "Error"])  # fmt: skip
+def _assert_view_ok(at: AppTest) -> None:
+    """No exception, and no view that `guarded` turned into an error message."""
+    assert not at.exception, [e.value for e in at.exception]
+    failed = [e.value for e in at.error if "view failed" in e.value]
+    assert not failed, failed
+
+
+@pytest.mark.parametrize("view", list(EXTRA_VIEWS))
 def test_every_extra_view_renders(at, view):
     at.button(key="step").click().run()
     at.selectbox(key="extra_view").set_value(view).run()
-    assert not at.exception, [e.value for e in at.exception]
+    _assert_view_ok(at)
+
+
+@pytest.mark.parametrize("view", list(EXTRA_VIEWS))
+def test_a_failing_extra_view_is_caught_by_the_check(at, view, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("broken on purpose")
+
+    monkeypatch.setitem(EXTRA_VIEWS, view, broken)
+    at.button(key="step").click().run()
+    at.selectbox(key="extra_view").set_value(view).run()
+    assert any("broken on purpose" in e.value for e in at.error)  # guarded kept the page up
+    with pytest.raises(AssertionError, match="broken on purpose"):
+        _assert_view_ok(at)
+
+
+def test_the_view_menu_lists_every_extra_view():
+    assert EXTRA_VIEW_NAMES == tuple(EXTRA_VIEWS)
 
 
 def test_scale_legend_names_the_colours_of_the_output() -> None:

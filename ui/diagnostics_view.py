@@ -72,12 +72,11 @@ def _histograms(history: list[tuple[int, tuple[LayerProbe, ...]]], key: str) -> 
 
 def _scrub(steps: list[int], key: str) -> int:
     """A step slider over the kept steps; it follows the newest step until moved back."""
-    skey = f"{key}_step"
-    memo = get_session().pages.setdefault(f"diagnostics/{key}", {})
+    skey, last = f"{key}_step", get_session().scrub_last
     current = st.session_state.get(skey)
-    if current not in steps or current == memo.get("last"):
+    if current not in steps or current == last.get(key):
         st.session_state[skey] = steps[-1]
-    memo["last"] = steps[-1]
+    last[key] = steps[-1]
     return st.select_slider(
         "Step", steps, key=skey,
         help="Scrub through training: the histograms below show the layers at this step. "

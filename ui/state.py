@@ -1,4 +1,4 @@
-"""The one Session object per browser tab (config, trainer)."""
+"""Typed per-tab state (one Session, one dataclass per page) and the session-scoped run slots."""
 
 from __future__ import annotations
 
@@ -8,12 +8,49 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import streamlit as st
 
 from playground.config import RunConfig
+from playground.train.compare import CompareRun, Variant
 from playground.train.trainer import EVAL_BUDGET, LIVE_HPARAMS, Trainer
 
 _KEY = "playground_session"
+
+
+@dataclass
+class SaliencyResult:
+    """One "Compute saliency" answer, kept to be redrawn on later reruns."""
+
+    x: np.ndarray  # (8, 8) the explained image
+    maps: dict[str, np.ndarray]  # method -> (8, 8) attribution
+    errors: list[str]  # "method: message" for each method that failed
+    title: str
+    probs: np.ndarray  # (10,) class probabilities
+    true_class: int | None  # None for a drawing
+
+
+@dataclass
+class ImagesState:
+    """The Images page: its config, the drawing, the last saliency answer, the clicked cell."""
+
+    config: RunConfig | None = None  # None until the page first runs (then its preset)
+    drawing: np.ndarray | None = None  # (8, 8) in [0, 1]
+    saliency: SaliencyResult | None = None
+    cell_seen: tuple[int, int] | None = None  # the confusion cell last clicked (true, predicted)
+    methods_for_cnn: bool | None = None  # the kind of model the method list was made for
+
+
+@dataclass
+class BackpropState:
+    """The Backprop page: the loaded spec, the step cursor, the last loss curve."""
+
+    base: dict[str, Any] | None = None  # the loaded network spec (None until the page runs)
+    cursor: int = 0
+    curve: tuple[str, list[float]] | None = None  # (spec as JSON, loss per step)
+    error: str = ""
+    version: int = 0  # bumped on every load: the editors get new keys and start from `base`
+    request: dict[str, Any] | None = None  # a spec sent by the Playground's "explain one step"
 
 
 @dataclass
@@ -21,10 +58,12 @@ class Session:
     """Everything one browser tab keeps between reruns."""
 
     config: RunConfig = field(default_factory=RunConfig)
-    pages: dict[str, Any] = field(default_factory=dict)  # page name -> that page's own state
-    view: dict[str, Any] = field(default_factory=dict)  # view toggles (show_test, discretize, ...)
+    view: dict[str, Any] = field(default_factory=dict)  # widget key -> value of view toggles
     url_loaded: bool = False
     notices: list[str] = field(default_factory=list)  # messages to show once (bad URL values...)
+    images: ImagesState = field(default_factory=ImagesState)
+    backprop: BackpropState = field(default_factory=BackpropState)
+    scrub_last: dict[str, int] = field(default_factory=dict)  # panel key -> newest step seen
 
 
 def get_session() -> Session:
@@ -47,22 +86,26 @@ class SessionSlot:
         self.item: Any = None
         self.key = ""
         self.error = ""
-        self._lock = threading.Lock()
+        self.config: Any = None  # what the item was last built or updated for
+        # Reentrant: ensure() holds it and closes the old run through _replace.
+        self._lock = threading.RLock()
 
     def _replace(self, key: str, build: Callable[[], Any]) -> Any:
         """Close the old run and build a new one (None with .error if it can't be built)."""
-        self.close()
-        try:
-            self.item, self.key, self.error = build(), key, ""
-        except (ValueError, RuntimeError) as e:
-            self.item, self.key, self.error = None, key, str(e)
-        return self.item
+        with self._lock:
+            self.close()
+            try:
+                self.item, self.key, self.error = build(), key, ""
+            except (ValueError, RuntimeError) as e:
+                self.item, self.key, self.error = None, key, str(e)
+            return self.item
 
     def close(self, wait: bool = False) -> None:
         """Signal the run to stop (never joins from the event loop unless asked)."""
-        if self.item is not None:
-            self.item.close(wait=wait)
-            self.item = None
+        with self._lock:
+            if self.item is not None:
+                self.item.close(wait=wait)
+                self.item = None
 
 
 def release_slot(slot: SessionSlot) -> None:
@@ -83,15 +126,50 @@ class TrainerSlot(SessionSlot):
             key, trainer = rebuild_key(cfg), self.item
             if trainer is not None and key == self.key and trainer.is_alive:
                 live = {k: getattr(cfg.train, k) for k in LIVE_HPARAMS}
-                changed = {k: v for k, v in live.items() if getattr(trainer.cfg.train, k) != v}
+                old = {k: getattr(self.config.train, k) for k in LIVE_HPARAMS}
+                changed = {k: v for k, v in live.items() if old[k] != v}
                 if changed:
                     trainer.set_hparams(**changed)
+                    self.config = cfg
                 return trainer
             options = {"eval_budget": EVAL_BUDGET} | trainer_options  # pages: interactive runs
+            self.config = cfg
             return self._replace(key, lambda: Trainer(cfg, **options))
+
+
+def _with_steps(cfg: RunConfig, max_steps: int) -> RunConfig:
+    return cfg.replace(train=dataclasses.replace(cfg.train, max_steps=max_steps))
+
+
+class CompareSlot(SessionSlot):
+    """A tab's CompareRun; a different set of variants replaces it."""
+
+    @property
+    def runs(self) -> CompareRun | None:
+        return self.item
+
+    def ensure(self, variants: list[Variant], max_steps: int) -> CompareRun | None:
+        """The run for these variants (max_steps applied live), or None with .error set."""
+        with self._lock:
+            key, runs = repr(variants), self.item
+            if runs is not None and key == self.key:
+                if self.config != max_steps:
+                    runs.set_hparams(max_steps=max_steps)
+                    self.config = max_steps
+                return runs
+            self.config = max_steps
+            return self._replace(
+                key, lambda: CompareRun([(lbl, _with_steps(c, max_steps)) for lbl, c in variants])
+            )
 
 
 @st.cache_resource(scope="session", on_release=release_slot, show_spinner=False)
 def trainer_slot(page: str) -> TrainerSlot:
     """The tab's slot for a page's trainer; released (its thread stopped) when the tab closes."""
     return TrainerSlot()
+
+
+@st.cache_resource(scope="session", on_release=release_slot, show_spinner=False)
+def compare_slot() -> CompareSlot:
+    """The tab's compare run; its threads stop when the tab closes."""
+    return CompareSlot()

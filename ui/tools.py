@@ -5,8 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from playground.config import ConfigError, LayerKind, RunConfig
-from ui import widgets
-from ui.state import Session, TrainerSlot
+from playground.train.trainer import RequestError
+from ui.controls import init_state
+from ui.state import Session, TrainerSlot, get_session
+from ui.widgets import playground_values
 
 MAX_CONFIG_BYTES = 1_000_000
 
@@ -30,7 +32,7 @@ def _load_config() -> None:
     upload = st.session_state.get("config_upload")
     if upload is None:
         return
-    sess = st.session_state["playground_session"]
+    sess = get_session()
     try:
         if upload.size > MAX_CONFIG_BYTES:
             raise ConfigError(f"config file: larger than {MAX_CONFIG_BYTES:,} bytes")
@@ -40,18 +42,21 @@ def _load_config() -> None:
         sess.notices = [f"Could not load {upload.name}: {e}. The current run is unchanged."]
         return
     sess.config, sess.notices = cfg, [f"Loaded {upload.name}."]
-    widgets.init_state(widgets.widget_values(cfg), force=True)
+    init_state(playground_values(cfg), force=True)
 
 
 def _set_weight(slot: TrainerSlot) -> None:
     s = st.session_state
     layer, target, source = int(s["w_layer"]) - 1, int(s["w_to"]) - 1, int(s["w_from"]) - 1
+    trainer, error = slot.trainer, "no run"
     try:
-        if slot.trainer is None:
-            raise ValueError("no run")
-        slot.trainer.set_param(layer, target, None if source < 0 else source, float(s["w_value"]))
-    except (ValueError, IndexError) as e:
-        s["playground_session"].notices = [f"Could not set that weight: {e}"]
+        if trainer is not None:
+            ack = trainer.set_param(layer, target, None if source < 0 else source, s["w_value"])
+            error = ack.error
+    except ValueError as e:  # a value that is not a finite number
+        error = str(e)
+    if error:
+        get_session().notices = [f"Could not set that weight: {error}"]
 
 
 def tools(slot: TrainerSlot, sess: Session) -> None:
@@ -87,11 +92,7 @@ def _explain_link(slot: TrainerSlot, sess: Session) -> None:
     trainer = slot.trainer
     if trainer is None:
         return
-    try:
-        from playground.explain.backprop import SpecError, spec_from_model
-    except ImportError:
-        return
-    last = max(trainer.data.X_train.shape[0] - 1, 0)
+    last = max(trainer.info.n_train - 1, 0)
     index = st.number_input("Training example for 'explain one step'", 0, last, 0,
                             key="explain_index")  # fmt: skip
     if not st.button("Explain one step", key="explain",
@@ -99,18 +100,8 @@ def _explain_link(slot: TrainerSlot, sess: Session) -> None:
                      "and this training example, every number shown."):  # fmt: skip
         return
     try:
-        model = trainer.model_copy()
-        x = trainer.data.X_train[index].tolist()
-        t = trainer.t_train[index]
-        units = trainer.head.units  # cross-entropy keeps class indices: make the one-hot row
-        target = [float(j == int(t)) for j in range(units)] if t.ndim == 0 else t.tolist()
-        loss = {"mse": "mse", "bce": "bce", "cross_entropy": "cross_entropy"}.get(
-            trainer.cfg.train.loss.value, "mse"
-        )
-        sess.pages["backprop_request"] = spec_from_model(
-            model, x, target, loss, trainer.cfg.train.lr
-        )
-    except SpecError as e:
+        sess.backprop.request = trainer.ask("backprop_spec", index=int(index))
+    except RequestError as e:
         st.warning(f"Too big or unusual for the Backprop page: {e}")
         return
     st.switch_page("app_pages/backprop.py")

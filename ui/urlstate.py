@@ -1,125 +1,79 @@
-"""Config <-> URL query parameters, so a copied link reproduces the setup (pure functions)."""
+"""Config <-> URL query parameters, derived from the Playground's control table (pure functions).
+
+A copied link reproduces the setup: every config field that differs from the defaults is one
+parameter, named by its row in ui.widgets.PLAYGROUND (the widget's key, or the row's `url`).
+"""
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Mapping
+from typing import Any
 
-from playground.config import (
-    _KIND_FIELDS,
-    ConfigError,
-    LayerKind,
-    LayerSpec,
-    RunConfig,
-    with_value,
-)
+from playground.config import ConfigError, RunConfig, with_value
+from ui.controls import Control, Table, read
+from ui.layer_tokens import layer_from_token, layer_to_token
+from ui.widgets import PLAYGROUND, VIEW_KEYS
 
-# Short URL names: "seed" is the training seed, "data_seed" the data's.
-_RENAME = {"data.seed": "data_seed", "data.name": "dataset", "train.seed": "seed"}
-LIST_FIELDS = frozenset({"data.features", "data.custom_features"})
-_SEP = {"data.features": ",", "data.custom_features": "|"}  # expressions may hold commas
-UI_PARAMS = ("show_test", "discretize")  # view toggles that are not part of the RunConfig
 HIDE_SUFFIX = "_hide"
+TRUE = ("1", "true", "yes")
+UI_PARAMS = tuple(k for k in VIEW_KEYS if PLAYGROUND[k].url_name)  # view toggles in the URL
+__all__ = ["config_from_params", "config_to_params", "layer_from_token", "layer_to_token"]
 
 
-def _paths() -> dict[str, str]:
-    """URL name -> dotted config path for every data and train field, plus the layers."""
-    out = {}
-    for section in ("data", "train"):
-        for f in dataclasses.fields(getattr(RunConfig(), section)):
-            path = f"{section}.{f.name}"
-            out[_RENAME.get(path, f.name)] = path
-    out["layers"] = "model.layers"
-    out["output_activation"] = "model.output_activation"
-    return out
+def url_rows(controls: Table = PLAYGROUND) -> list[Control]:
+    """The rows of config fields that travel in the URL, in the order they are applied."""
+    return [c for c in controls.values() if c.path and c.url_name]
 
 
-URL_FIELDS = _paths()
-
-
-def layer_to_token(spec: LayerSpec) -> str:
-    """'8:tanh:xavier_uniform' for dense; 'conv2d:8:3:1:1:relu:he' style for the others."""
-    d = spec.to_dict()
-    values = [str(d[k]) for k in _KIND_FIELDS[spec.kind]]
-    head = [] if spec.kind == LayerKind.DENSE else [spec.kind.value]
-    return ":".join(head + values)
-
-
-def layer_from_token(token: str) -> dict:
-    """The inverse of layer_to_token, as a plain dict for RunConfig.from_dict."""
-    parts = token.split(":")
-    kind = LayerKind.DENSE
-    if parts[0] in {k.value for k in LayerKind}:
-        kind = LayerKind(parts.pop(0))
-    names = _KIND_FIELDS[kind]
-    if len(parts) > len(names):
-        raise ConfigError(f"layers: {token!r} has too many parts for a {kind.value} layer")
-    d: dict = {"kind": kind.value}
-    for name, raw in zip(names, parts):
-        d[name] = (
-            _number(raw)
-            if name in ("units", "channels", "kernel", "stride", "padding", "p")
-            else raw
-        )
-    return d
-
-
-def _number(raw: str) -> float | int:
-    try:
-        return int(raw)
-    except ValueError:
-        try:
-            return float(raw)
-        except ValueError:
-            raise ConfigError(f"layers: {raw!r} is not a number") from None
-
-
-def config_to_params(cfg: RunConfig) -> dict[str, str]:
+def config_to_params(cfg: RunConfig, controls: Table = PLAYGROUND) -> dict[str, str]:
     """Query parameters holding every field that differs from the defaults."""
-    default, current = RunConfig().to_dict(), cfg.to_dict()
-    params = {}
-    for name, path in URL_FIELDS.items():
-        value, base = _get(current, path), _get(default, path)
-        if value == base:
-            continue
-        if path == "model.layers":
-            params[name] = ",".join(layer_to_token(s) for s in cfg.model.layers) or "none"
-        elif path in LIST_FIELDS:
-            params[name] = _SEP[path].join(value) or "none"
-        else:
-            params[name] = str(value).lower() if isinstance(value, bool) else str(value)
+    default, params = RunConfig(), {}
+    for c in url_rows(controls):
+        value = read(cfg, c.path)
+        if value != read(default, c.path):
+            params[c.url_name] = _to_text(c, value)
     return params
 
 
+def _to_text(c: Control, value: Any) -> str:
+    if c.url_fmt is not None:
+        return c.url_fmt(value)
+    if isinstance(value, tuple):
+        return c.url_sep.join(value) or "none"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(getattr(value, "value", value))
+
+
 def config_from_params(
-    params: dict[str, str], base: RunConfig | None = None
+    params: Mapping[str, str], base: RunConfig | None = None, controls: Table = PLAYGROUND
 ) -> tuple[RunConfig, list[str]]:
     """Apply known query parameters to base; returns the config and one message per bad one."""
     cfg, errors = base or RunConfig(), []
-    for name, path in URL_FIELDS.items():  # data before train: later checks see the dataset
-        if name not in params:
+    for c in url_rows(controls):  # data before train: later checks see the dataset
+        raw = params.get(c.url_name)
+        if raw is None:
             continue
-        raw = params[name]
         try:
-            cfg = with_value(cfg, path, _parse(path, raw, cfg))
+            cfg = with_value(cfg, c.path, _from_text(c, raw, read(cfg, c.path)))
         except (ConfigError, ValueError) as e:
-            errors.append(f"URL parameter {name}={raw!r} ignored: {e}")
+            errors.append(f"URL parameter {c.url_name}={raw!r} ignored: {e}")
     return cfg, errors
 
 
-def _parse(path: str, raw: str, cfg: RunConfig):
-    if path == "model.layers":
-        return [] if raw in ("", "none") else [layer_from_token(t) for t in raw.split(",")]
-    if path in LIST_FIELDS:
-        return [] if raw in ("", "none") else raw.split(_SEP[path])
-    current = _get(cfg.to_dict(), path)
+def _from_text(c: Control, raw: str, current: Any) -> Any:
+    if c.url_parse is not None:
+        return c.url_parse(raw)
+    if isinstance(current, tuple):
+        return [] if raw in ("", "none") else raw.split(c.url_sep)
     if isinstance(current, bool):
-        return raw.lower() in ("1", "true", "yes")
+        return raw.lower() in TRUE
     if isinstance(current, (int, float)):
-        return _number_or_fail(raw, type(current))
+        return _number(raw, type(current))
     return raw
 
 
-def _number_or_fail(raw: str, kind: type):
+def _number(raw: str, kind: type) -> float | int:
     try:
         value = float(raw)
     except ValueError:
@@ -127,16 +81,25 @@ def _number_or_fail(raw: str, kind: type):
     return int(value) if kind is int and value.is_integer() else value
 
 
-def _get(d: dict, path: str):
-    for key in path.split("."):
-        d = d[key]
-    return d
+def view_from_params(params: Mapping[str, str]) -> dict[str, bool]:
+    """The view toggles a link sets (show_test=true, ...); the others off."""
+    return {k: params.get(PLAYGROUND[k].url_name, "false") == "true" for k in UI_PARAMS}
 
 
-def hidden_controls(params: dict[str, str]) -> frozenset[str]:
+def view_to_params(view: Mapping[str, Any]) -> dict[str, str]:
+    """The view toggles that are on, as query parameters."""
+    return {PLAYGROUND[k].url_name: "true" for k in UI_PARAMS if view.get(k)}
+
+
+def hidden_controls(params: Mapping[str, str]) -> frozenset[str]:
     """Controls a teacher hid with `<control>_hide=true` (TensorFlow Playground's convention)."""
     return frozenset(
         k[: -len(HIDE_SUFFIX)]
         for k, v in params.items()
-        if k.endswith(HIDE_SUFFIX) and v.lower() in ("1", "true", "yes")
+        if k.endswith(HIDE_SUFFIX) and v.lower() in TRUE
     )
+
+
+def hide_params(params: Mapping[str, str]) -> dict[str, str]:
+    """The `<control>_hide` parameters, kept as they are in the page's URL."""
+    return {k: v for k, v in params.items() if k.endswith(HIDE_SUFFIX)}

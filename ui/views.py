@@ -10,18 +10,16 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from playground.data.datasets import DOMAIN, feature_matrix
-from playground.explain.saliency import differentiable_features, input_gradient_grid
 from playground.figures import boundary, curves, images, network, weights
 from playground.figures.theme import NEGATIVE, NEUTRAL, POSITIVE, class_color
-from playground.nn.engine import grid_axis, grid_points
+from playground.nn.engine import grid_axis
+from playground.train.runinfo import RunInfo
 from playground.train.snapshot import Snapshot, Status
-from playground.train.trainer import Trainer
+from playground.train.trainer import RequestError, Trainer
 from ui.diagnostics_view import diagnostics_panel
 
-EXTRA_VIEWS = (
-    "Curves", "Weights", "Diagnostics", "Input gradient", "Neuron", "3-D output", "Error",
-)  # fmt: skip
+ARROWS = 20  # the input gradient's grid: ARROWS x ARROWS arrows
+
 _STATUS_ICON = {
     Status.RUNNING: ":material/play_arrow:",
     Status.WAITING: ":material/hourglass_top:",
@@ -32,15 +30,6 @@ _STATUS_ICON = {
     Status.FAILED: ":material/error:",
     Status.CLOSED: ":material/stop:",
 }
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def feature_grids(
-    features: tuple[str, ...], custom: tuple[str, ...], resolution: int
-) -> np.ndarray:
-    """(F, R, R) every input feature over the plane, for the network picture's input column."""
-    pts = grid_points(DOMAIN, resolution)
-    return feature_matrix(pts, features, custom).T.reshape(-1, resolution, resolution)
 
 
 def guarded(view: Callable[..., None]) -> Callable[..., None]:
@@ -99,19 +88,18 @@ def metrics(snap: Snapshot, classification: bool) -> None:
 
 
 @guarded
-def boundary_chart(trainer: Trainer, snap: Snapshot, show_test: bool, discretize: bool) -> None:
+def boundary_chart(info: RunInfo, snap: Snapshot, show_test: bool, discretize: bool) -> None:
     """The output over the plane with the data points."""
-    d = trainer.data
     if snap.grid is None:
         return
     fig = boundary.decision_boundary(
-        snap.grid, snap.grid_bound, points_train=d.points_train, y_train=d.y_train.numpy(),
-        points_test=d.points_test, y_test=d.y_test.numpy(), task=d.task.value,
-        n_classes=d.n_classes, show_test=show_test, discretize=discretize, height=LIVE_WIDTH,
+        snap.grid, snap.grid_bound, points_train=info.points_train, y_train=info.y_train,
+        points_test=info.points_test, y_test=info.y_test, task=info.task.value,
+        n_classes=info.n_classes, show_test=show_test, discretize=discretize, height=LIVE_WIDTH,
     )  # fmt: skip
     with st.container(key="boundary_chart"):
         live_chart(fig)
-    st.markdown(scale_legend(d.task.value, int(snap.grid.shape[0])), unsafe_allow_html=True)
+    st.markdown(scale_legend(info.task.value, int(snap.grid.shape[0])), unsafe_allow_html=True)
 
 
 def scale_legend(task: str, k: int) -> str:
@@ -133,14 +121,12 @@ def scale_legend(task: str, k: int) -> str:
 
 
 @guarded
-def network_chart(trainer: Trainer, snap: Snapshot, selected: tuple[int, int] | None) -> None:
+def network_chart(info: RunInfo, snap: Snapshot, selected: tuple[int, int] | None) -> None:
     """Every neuron as a heatmap thumbnail, links coloured and sized by weight."""
-    if snap.grid is None or not snap.layers:
+    if snap.grid is None or not snap.layers or info.input_grids is None:
         return
-    cfg = trainer.cfg.data
-    feats = feature_grids(cfg.features, cfg.custom_features, trainer.resolution)
     fig = network.network_graph(
-        list(trainer.data.feature_names), feats, [p.weights for p in snap.layers],
+        list(info.feature_names), info.input_grids, [p.weights for p in snap.layers],
         [p.bias for p in snap.layers], list(snap.neuron_grids), snap.grid[0], selected=selected,
     )  # fmt: skip
     with st.container(key="network_chart"):
@@ -154,31 +140,37 @@ def loss_chart(snap: Snapshot, log_y: bool, last_n: int) -> None:
         live_chart(fig)
 
 
-@guarded
-def extra_view(name: str, trainer: Trainer, snap: Snapshot, opts: dict) -> None:
-    """The one secondary view the user picked (only it is computed)."""
-    h, last_n = snap.history, opts.get("last_n", 0)
-    if name == "Curves" and trainer.data.task.value == "classification":
-        st.plotly_chart(curves.accuracy_curve(h, last_n_steps=last_n))
-    elif name == "Curves":
+def _curves_view(trainer: Trainer, snap: Snapshot, opts: dict) -> None:
+    if trainer.info.is_classification:
+        st.plotly_chart(curves.accuracy_curve(snap.history, last_n_steps=opts.get("last_n", 0)))
+    else:
         st.caption("Regression has no accuracy; the loss above is the mean error.")
-    elif name == "Weights" and snap.layers:
+
+
+def _weights_view(trainer: Trainer, snap: Snapshot, opts: dict) -> None:
+    if snap.layers:
         names = [p.name for p in snap.layers]
         st.plotly_chart(weights.weight_heatmaps(names, [p.weights for p in snap.layers]))
         st.plotly_chart(weights.grad_norm_bars(names, [p.grad_norm for p in snap.layers]))
-    elif name == "Diagnostics":
-        diagnostics_panel(snap, key="diag", last_n=last_n)
-    elif name == "Input gradient" and snap.grid is not None:
-        _input_gradient_view(trainer, snap)
-    elif name == "Neuron":
-        _neuron_view(snap, opts.get("neuron"))
-    elif name == "3-D output" and snap.grid is not None:
+
+
+def _diagnostics_view(trainer: Trainer, snap: Snapshot, opts: dict) -> None:
+    diagnostics_panel(snap, key="diag", last_n=opts.get("last_n", 0))
+
+
+def _surface_view(trainer: Trainer, snap: Snapshot, opts: dict) -> None:
+    if snap.grid is not None:
         st.plotly_chart(boundary.output_surface_3d(snap.grid[0], snap.grid_bound))
-    elif name == "Error" and snap.grid is not None:
-        _error_view(trainer, snap)
 
 
-def _neuron_view(snap: Snapshot, neuron: tuple[int, int] | None) -> None:
+@guarded
+def extra_view(name: str, trainer: Trainer, snap: Snapshot, opts: dict) -> None:
+    """The one secondary view the user picked (only it is computed)."""
+    EXTRA_VIEWS[name](trainer, snap, opts)
+
+
+def _neuron_view(trainer: Trainer, snap: Snapshot, opts: dict) -> None:
+    neuron = opts.get("neuron")
     if not snap.neuron_grids:
         st.caption("No hidden neurons: add a hidden layer.")
         return
@@ -190,29 +182,46 @@ def _neuron_view(snap: Snapshot, neuron: tuple[int, int] | None) -> None:
     st.plotly_chart(boundary.neuron_heatmap(grid[unit], snap.grid_bound, title))
 
 
-def _error_view(trainer: Trainer, snap: Snapshot) -> None:
-    d = trainer.data
+def _error_view(trainer: Trainer, snap: Snapshot, opts: dict) -> None:
+    info = trainer.info
+    if snap.grid is None or info.points_test is None:
+        return
     if snap.test_output is None or snap.test_output.shape[1] != 1:
         st.caption("The error view needs a single output (regression or two classes).")
         return
-    y = d.y_test.numpy().astype(np.float32)
-    if d.task.value == "classification":
+    y = info.y_test.astype(np.float32)
+    if info.is_classification:
         y = 2 * y - 1  # the +-1 score the output is compared with
-    st.plotly_chart(boundary.regression_error(d.points_test, y, snap.test_output[:, 0]))
+    st.plotly_chart(boundary.regression_error(info.points_test, y, snap.test_output[:, 0]))
     st.caption("Error at each test point: the model's output minus the target.")
 
 
-def _input_gradient_view(trainer: Trainer, snap: Snapshot) -> None:
+def _input_gradient_view(trainer: Trainer, snap: Snapshot, opts: dict) -> None:
     """d output / d (x1, x2) as arrows over the output: where the model is most sensitive."""
-    cfg = trainer.cfg.data
-    axis = grid_axis(snap.grid_bound, 20)
-    units = trainer.head.units  # 1 score; 2 logits (class 1's); more: the most likely class's
+    if snap.grid is None:
+        return
+    axis = grid_axis(snap.grid_bound, ARROWS)
+    units = trainer.info.output_units  # 1 score; 2 logits (class 1's); more: the likeliest's
     k = 0 if units == 1 else (1 if units == 2 else int(np.argmax(snap.grid.mean(axis=(1, 2)))))
-    fn = differentiable_features(cfg.features, cfg.custom_features)
-    gx, gy = input_gradient_grid(trainer.model_copy(), fn, axis, axis, output_index=k)
+    try:
+        gx, gy = trainer.ask("input_gradient", axis=axis, output_index=k)
+    except RequestError as e:
+        st.warning(f"No input gradient: {e}")
+        return
     r = snap.grid.shape[-1]
-    base = snap.grid[0][:: r // 20, :: r // 20][:20, :20]
+    base = snap.grid[0][:: r // ARROWS, :: r // ARROWS][:ARROWS, :ARROWS]
     st.plotly_chart(images.gradient_field(axis, axis, gx, gy, base, normalize=True))
     which = "the output" if units == 1 else f"class {k}'s output (logit)"
     st.caption(f"Arrows: the gradient of {which} with respect to (x1, x2) on a 20x20 grid, "
                "through the input features (arrow length scaled to the largest).")  # fmt: skip
+
+
+EXTRA_VIEWS: dict[str, Callable[[Trainer, Snapshot, dict], None]] = {
+    "Curves": _curves_view,
+    "Weights": _weights_view,
+    "Diagnostics": _diagnostics_view,
+    "Input gradient": _input_gradient_view,
+    "Neuron": _neuron_view,
+    "3-D output": _surface_view,
+    "Error": _error_view,
+}

@@ -21,7 +21,7 @@ BACKPROP_LOSSES = {"mse": "mse", "bce": "bce", "cross_entropy": "cross_entropy"}
 
 def _input(learner: SupervisedLearner, x: Any, batch: bool) -> torch.Tensor:
     """x as a float32 tensor of the model's input shape: (N, *shape), or one example."""
-    t = torch.as_tensor(np.asarray(x, dtype=np.float32))
+    t = torch.from_numpy(np.array(x, dtype=np.float32))  # a private, writable copy
     shape = tuple(learner.info.input_shape)
     if tuple(t.shape[1 if batch else 0 :]) != shape:
         what = "(N, " + ", ".join(map(str, shape)) + ")" if batch else str(shape)
