@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.nn import functional as F
 
+from playground.cli import main as cli_main
 from playground.explain import backprop as bp
 
 HIDDEN = ("sigmoid", "tanh", "relu", "linear")
@@ -164,6 +165,15 @@ def test_run_steps_follows_torch_sgd():
     assert bp.run_steps(spec, 0) == [tr["loss"]]
 
 
+def test_spec_names_stay_importable_from_backprop():
+    from playground.explain import backprop_spec
+
+    for name in ("ACTIVATIONS", "LOSSES", "PRESETS", "Spec", "SpecError", "parse_spec"):
+        assert getattr(bp, name) is getattr(backprop_spec, name)
+    assert bp.random_spec is backprop_spec.random_spec
+    assert bp.spec_from_model is backprop_spec.spec_from_model
+
+
 def test_random_spec_is_seeded_and_valid():
     a, b = bp.random_spec([2, 3, 2], "tanh", 7), bp.random_spec([2, 3, 2], "tanh", 7)
     assert a == b and a != bp.random_spec([2, 3, 2], "tanh", 8)
@@ -259,13 +269,13 @@ def test_main_prints_errors_on_one_line(tmp_path, capsys):
     for name, text in cases.items():
         if text is not None:
             (tmp_path / name).write_text(text)
-        assert bp.main(str(tmp_path / name)) == 2
+        assert cli_main(["backprop", "--spec", str(tmp_path / name)]) == 2
         out, err = capsys.readouterr()
         assert out == "" and err.startswith("error: ") and err.count("\n") == 1
     assert "swish" in err
 
 
-CLI = "import sys; from playground.explain.backprop import main; sys.exit(main(sys.argv[1]))"
+CLI = "import sys, playground.cli as c; sys.exit(c.main(['backprop', '--spec', sys.argv[1]]))"
 
 
 def _cli(path: Path) -> subprocess.CompletedProcess:

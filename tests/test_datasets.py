@@ -111,6 +111,15 @@ def test_data_error_is_a_value_error_shared_with_expressions():
     assert DataError is expressions.DataError and issubclass(DataError, ValueError)
 
 
+def test_one_domain_and_the_csv_names_stay_importable_from_datasets():
+    from playground.data import csvfile, datasets, expressions, plane
+
+    assert datasets.DOMAIN is plane.DOMAIN is expressions.DOMAIN
+    for name in ("MAX_CSV_BYTES", "MAX_CSV_COLUMNS", "MAX_CLASSES", "load_csv", "parse_csv_bytes"):
+        assert getattr(datasets, name) is getattr(csvfile, name)
+    assert datasets.validate_csv_bytes is csvfile.validate_csv_bytes
+
+
 def test_split_partitions_the_whole_set():
     d = _make(DatasetName.GAUSS, n_samples=200, train_ratio=0.7)
     points, _ = _all_points(d)

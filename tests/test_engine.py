@@ -36,6 +36,7 @@ from playground.nn.engine import (
     weight_params,
 )
 from playground.nn.model import LOSSES, Head, build_model, predicted_class, trainable_layers
+from playground.nn.modes import eval_mode
 from tests.engine_fixtures import one_torch_thread
 
 MSE = LOSSES[Loss.MSE]
@@ -221,6 +222,19 @@ def test_forward_with_activations_equals_own_hooks(training: bool) -> None:
     assert [a.shape[1] for a in acts] == [5, 3, 1]
     assert all(not m._forward_hooks for m in model.modules())
     assert model.training == training
+
+
+def test_eval_mode_restores_every_modules_own_flag() -> None:
+    specs = (LayerSpec(units=8), LayerSpec(kind=LayerKind.DROPOUT, p=0.5))
+    model = build_model(ModelConfig(specs), (2,), Head(1, Activation.TANH), 0).train()
+    model[2].eval()  # mixed flags: the dropout alone in eval mode
+    before = [m.training for m in model.modules()]
+    with eval_mode(model):
+        assert not any(m.training for m in model.modules())
+    assert [m.training for m in model.modules()] == before
+    with pytest.raises(RuntimeError), eval_mode(model):
+        raise RuntimeError("inside the block")
+    assert [m.training for m in model.modules()] == before
 
 
 def test_grid_points_layout() -> None:

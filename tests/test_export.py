@@ -34,7 +34,7 @@ from playground.config import (
     TrainConfig,
     with_value,
 )
-from playground.data.datasets import make_dataset
+from playground.data.datasets import DOMAIN, make_dataset
 from playground.data.expressions import DataError, parse_expression
 from playground.export.experiment import load_experiment
 from playground.export.onnx import export_onnx, expression_code, generate_script
@@ -141,6 +141,13 @@ def test_script_data_is_the_apps(data: DataConfig) -> None:
     for got, ref in [(X_train, want.X_train), (y_train, want.y_train), (X_test, want.X_test)]:
         assert got.dtype == ref.dtype and torch.equal(got, ref)
     assert torch.equal(y_test, want.y_test)
+
+
+@pytest.mark.parametrize("name", [DatasetName.GAUSS, DatasetName.REG_PLANE])
+def test_script_copies_the_domain_from_where_the_app_defines_it(name: DatasetName) -> None:
+    text = generate_script(RunConfig(data=DataConfig(name=name)))
+    assert text.count("\nDOMAIN = ") == 1  # datasets.py imports it from data/plane.py
+    assert _script(RunConfig(data=DataConfig(name=name)))["DOMAIN"] == DOMAIN
 
 
 @pytest.mark.parametrize("task", [Task.CLASSIFICATION, Task.REGRESSION])

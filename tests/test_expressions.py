@@ -138,3 +138,11 @@ def test_fuzzed_text_only_ever_raises_data_error(text):
         return
     out = fn(X1, X2)
     assert out.shape == X1.shape and np.isfinite(out.astype(np.float32)).all()
+
+
+def test_the_finiteness_probe_covers_the_whole_domain():
+    from playground.data.plane import DOMAIN
+
+    with pytest.raises(DataError, match=rf"\[-{DOMAIN:g}, {DOMAIN:g}\]\^2"):
+        parse_expression(f"1 / (x1 - {DOMAIN:g})")  # infinite on the domain's edge only
+    parse_expression(f"1 / (x1 - {DOMAIN + 0.05:g})")  # between probe points beyond it: accepted

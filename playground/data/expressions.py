@@ -8,11 +8,12 @@ from collections.abc import Callable
 
 import numpy as np
 
+from playground.data.plane import DOMAIN
+
 Fn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 MAX_EXPRESSION_CHARS = 200
 MAX_DEPTH = 32  # nesting of operators and calls; plenty for a hand-typed feature
-PROBE_LIMIT = 6.0  # the expression must be finite on [-6, 6]^2, the 2-D sets' domain
 
 _UNARY: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "sin": np.sin,
@@ -49,10 +50,11 @@ class DataError(ValueError):
 def parse_expression(text: str) -> Fn:
     """Compile an expression over x1, x2 into f(x1, x2) -> array; DataError if not allowed.
 
-    `^` means power. The result must be finite (in float32) everywhere on [-6, 6]^2.
+    `^` means power. The result must be finite (in float32) everywhere on [-DOMAIN, DOMAIN]^2.
     """
     fn = compile_expression(text)
-    axis = np.arange(-60, 61) / 10.0  # step 0.1, holding 0 and the integers exactly
+    steps = round(10 * DOMAIN)
+    axis = np.arange(-steps, steps + 1) / 10.0  # step 0.1 over the domain, 0 and integers exact
     x1, x2 = (a.ravel() for a in np.meshgrid(axis, axis))
     with np.errstate(over="ignore"):
         values = fn(x1, x2).astype(np.float32)  # features are float32: e^100 is inf there
@@ -60,7 +62,7 @@ def parse_expression(text: str) -> Fn:
         bad = int(np.argmin(np.isfinite(values)))
         raise DataError(
             f"custom feature {text.strip()!r} is not finite everywhere on "
-            f"[-{PROBE_LIMIT:g}, {PROBE_LIMIT:g}]^2 (e.g. at x1={x1[bad]:g}, x2={x2[bad]:g}; "
+            f"[-{DOMAIN:g}, {DOMAIN:g}]^2 (e.g. at x1={x1[bad]:g}, x2={x2[bad]:g}; "
             "think of log(x1) at x1 <= 0 or 1/x1 at 0)"
         )
     return fn

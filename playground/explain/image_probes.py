@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
+from playground.nn.modes import eval_mode
+
 _ACTIVATION_MODULES = ("torch.nn.modules.activation",)
-
-
-@contextmanager
-def eval_mode(model: nn.Module) -> Iterator[None]:
-    """Put every module of `model` in eval mode for the block, then restore each flag."""
-    flags = [(m, m.training) for m in model.modules()]
-    model.eval()
-    try:
-        yield
-    finally:
-        for m, flag in flags:
-            m.training = flag
 
 
 def predict_proba(model: nn.Module, X: Tensor | np.ndarray, batch_size: int = 1024) -> np.ndarray:

@@ -10,7 +10,7 @@ from torch import nn
 
 from playground.config import Activation, Loss, Task
 from playground.nn.engine import activation_stats, forward_with_activations, histogram
-from playground.nn.model import ACTIVATIONS, Head, trainable_layers
+from playground.nn.model import Head, activation_of, trainable_layers
 from playground.train.snapshot import LayerProbe
 
 
@@ -102,5 +102,4 @@ def _bias(m: nn.Module) -> np.ndarray:
 
 def layer_activations(model: nn.Sequential) -> list[Activation]:
     """The Activation of each trainable layer's activation module."""
-    by_type = {type(make()): a for a, make in ACTIVATIONS.items()}
-    return [by_type.get(type(act), Activation.LINEAR) for _, _, act in trainable_layers(model)]
+    return [activation_of(act) for _, _, act in trainable_layers(model)]

@@ -26,7 +26,7 @@ from torch import Tensor, nn
 
 from playground.data.datasets import FEATURE_FUNCS
 from playground.data.expressions import compile_expression
-from playground.explain.image_probes import eval_mode
+from playground.nn.modes import eval_mode
 
 Adapter = Callable[..., Tensor]
 BASELINES = ("zeros", "blurred", "mean")

@@ -12,6 +12,7 @@ from torch import nn
 
 from playground.config import Activation, Optimizer, Schedule, TrainConfig
 from playground.nn.model import predicted_class, trainable_layers
+from playground.nn.modes import eval_mode
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 HIST_BINS = 30
@@ -112,15 +113,10 @@ def evaluate(
     classification: bool,
 ) -> Metrics:
     """Data loss and accuracy over a whole set, in eval mode; restores the training flag."""
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            out = model(X)
-            loss = float(loss_fn(out, target))
-            acc = float((predicted_class(out) == y).float().mean()) if classification else math.nan
-    finally:
-        model.train(was_training)
+    with eval_mode(model), torch.no_grad():
+        out = model(X)
+        loss = float(loss_fn(out, target))
+        acc = float((predicted_class(out) == y).float().mean()) if classification else math.nan
     return Metrics(loss, acc)
 
 
@@ -145,20 +141,17 @@ def forward_with_activations(
     Returns:
         (N, K) output, and per trainable layer (output layer last) its (N, units, ...) activations.
     """
-    was_training = model.training
-    model.eval()
     acts: list[torch.Tensor] = []
     hooks = [
         act.register_forward_hook(lambda _m, _i, out: acts.append(out.detach()))
         for _, _, act in trainable_layers(model)
     ]
     try:
-        with torch.no_grad():
+        with eval_mode(model), torch.no_grad():
             out = model(X)
     finally:
         for h in hooks:
             h.remove()
-        model.train(was_training)
     return out, acts
 
 

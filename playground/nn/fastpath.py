@@ -14,10 +14,10 @@ import torch
 from torch import nn
 
 from playground.config import Loss, Optimizer, RunConfig
+from playground.nn.functions import ACTIVATION_FNS, LOSS_FNS, ActivationFn, activation_name
 from playground.nn.model import SeededDropout, trainable_layers
 
-_ACTS = {nn.Tanh: "tanh", nn.ReLU: "relu", nn.Sigmoid: "sigmoid", nn.Identity: "linear"}
-_LOSSES = (Loss.MSE, Loss.CROSS_ENTROPY, Loss.BCE)
+_LOSSES = tuple(loss for loss in Loss if LOSS_FNS[loss.value].value_and_grad)  # mse, ce, bce
 MAX_WIDTH = 256  # beyond this, arithmetic dominates and torch's kernels win
 
 
@@ -38,13 +38,14 @@ class FastStep:
         layers = trainable_layers(model)
         if 2 * len(layers) != len(mods):
             return False  # something besides Linear + activation pairs
-        acts_ok = all(type(a) in _ACTS for _, _, a in layers)
+        acts_ok = all(_fast_activation(a) is not None for _, _, a in layers)
         small = all(m.weight.shape[0] <= MAX_WIDTH and m.weight.shape[1] <= MAX_WIDTH
                     for _, m, _ in layers)  # fmt: skip
         return acts_ok and small and all(isinstance(m, nn.Linear) for _, m, _ in layers)
 
     def __init__(self, model: nn.Sequential, loss: Loss) -> None:
         self.loss = loss
+        self._loss_grad = LOSS_FNS[loss.value].value_and_grad
         self.W, self.b, self.gW, self.gb, self.acts = [], [], [], [], []
         for _, m, act in trainable_layers(model):
             for p in (m.weight, m.bias):
@@ -54,7 +55,7 @@ class FastStep:
             self.b.append(m.bias.detach().numpy())
             self.gW.append(m.weight.grad.numpy())
             self.gb.append(m.bias.grad.numpy())
-            self.acts.append(_ACTS[type(act)])
+            self.acts.append(_fast_activation(act))
 
     def step(self, X: np.ndarray, t: np.ndarray, lr: float, l1: float, l2: float) -> float:
         """Update on a batch; returns the batch's data loss.
@@ -64,10 +65,10 @@ class FastStep:
         """
         outs = [X]
         for W, b, act in zip(self.W, self.b, self.acts):
-            outs.append(_forward(outs[-1] @ W.T + b, act))
+            outs.append(act.forward(outs[-1] @ W.T + b))
         loss, d = self._loss_grad(outs[-1], t)
         for k in range(len(self.W) - 1, -1, -1):
-            d = _backward(d, outs[k + 1], self.acts[k])  # dE/dnet (B, units)
+            d = self.acts[k].backward(d, outs[k + 1])  # dE/dnet (B, units)
             np.matmul(d.T, outs[k], out=self.gW[k])
             np.sum(d, axis=0, out=self.gb[k])
             if k:
@@ -81,42 +82,8 @@ class FastStep:
             b -= lr * gb
         return loss
 
-    def _loss_grad(self, out: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:
-        """The mean loss and its gradient with respect to the output (B, K)."""
-        if self.loss == Loss.MSE:
-            diff = out - t
-            return float(np.mean(diff * diff)), diff * (2.0 / diff.size)
-        if self.loss == Loss.BCE:  # on logits, as binary_cross_entropy_with_logits
-            loss = np.mean(np.maximum(out, 0) - out * t + np.log1p(np.exp(-np.abs(out))))
-            return float(loss), (_sigmoid(out) - t) / out.size
-        z = out - out.max(axis=1, keepdims=True)  # cross-entropy on logits, t = class index
-        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        rows = np.arange(out.shape[0])
-        grad = np.exp(logp)
-        grad[rows, t] -= 1.0
-        return float(-logp[rows, t].mean()), grad / out.shape[0]
 
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 0.5 * (np.tanh(0.5 * z) + 1.0)  # stable for large |z|
-
-
-def _forward(z: np.ndarray, act: str) -> np.ndarray:
-    if act == "tanh":
-        return np.tanh(z)
-    if act == "relu":
-        return np.maximum(z, 0)
-    if act == "sigmoid":
-        return _sigmoid(z)
-    return z
-
-
-def _backward(d: np.ndarray, out: np.ndarray, act: str) -> np.ndarray:
-    """dE/dnet from dE/dout, using the layer's output (tanh' = 1 - out^2, ...)."""
-    if act == "tanh":
-        return d * (1.0 - out * out)
-    if act == "relu":
-        return d * (out > 0)
-    if act == "sigmoid":
-        return d * out * (1.0 - out)
-    return d
+def _fast_activation(module: nn.Module) -> ActivationFn | None:
+    """The table entry of an activation module with an element-wise NumPy backward, or None."""
+    fn = ACTIVATION_FNS.get(activation_name(module) or "")
+    return fn if fn is not None and fn.backward is not None else None

@@ -21,18 +21,18 @@ from playground.config import (
     RunConfig,
     Task,
 )
+from playground.nn.functions import ACTIVATION_FNS, LOSS_FNS, activation_name
 
 ACTIVATIONS: dict[Activation, Callable[[], nn.Module]] = {
-    Activation.RELU: nn.ReLU,
-    Activation.LEAKY_RELU: lambda: nn.LeakyReLU(0.01),
-    Activation.ELU: nn.ELU,
-    Activation.GELU: nn.GELU,
-    Activation.SILU: nn.SiLU,
-    Activation.TANH: nn.Tanh,
-    Activation.SIGMOID: nn.Sigmoid,
-    Activation.SOFTPLUS: nn.Softplus,
-    Activation.LINEAR: nn.Identity,
+    a: ACTIVATION_FNS[a.value].module for a in Activation
 }
+
+
+def activation_of(module: nn.Module) -> Activation:
+    """The Activation a module computes, by its type; LINEAR for any other module."""
+    name = activation_name(module)
+    return next((a for a in Activation if a.value == name), Activation.LINEAR)
+
 
 TRAINABLE = (nn.Linear, nn.Conv2d)
 
@@ -209,11 +209,7 @@ def encode_targets(y: torch.Tensor, task: Task, head: Head, loss: Loss) -> torch
 
 
 LOSSES: dict[Loss, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
-    Loss.MSE: F.mse_loss,
-    Loss.MAE: F.l1_loss,
-    Loss.HUBER: F.huber_loss,
-    Loss.CROSS_ENTROPY: F.cross_entropy,
-    Loss.BCE: F.binary_cross_entropy_with_logits,
+    loss: LOSS_FNS[loss.value].torch for loss in Loss
 }
 
 

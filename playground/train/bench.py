@@ -32,6 +32,7 @@ from playground.explain import probes
 from playground.nn.engine import evaluate, histogram, make_optimizer
 from playground.nn.fastpath import FastStep
 from playground.nn.model import LOSSES, build_model, encode_targets, output_head, trainable_layers
+from playground.nn.modes import eval_mode
 from playground.presets import get_preset
 from playground.train.supervised import resolve_device
 from playground.train.trainer import EVAL_BUDGET, Trainer
@@ -218,13 +219,9 @@ def probe_times(cfg: RunConfig, data: Dataset, repeats: int = 7) -> dict[str, fl
 
 def _boundary(model: nn.Module, X_grid: torch.Tensor, head: Any, loss: Any, task: Any) -> Any:
     """The output grid alone: one forward pass without the per-neuron hooks."""
-    was_training = model.training
-    try:
-        with torch.no_grad():
-            out = model.eval()(X_grid)  # (R*R, K)
-            return probes.display_output(out, head, loss, task).cpu().numpy()
-    finally:
-        model.train(was_training)
+    with eval_mode(model), torch.no_grad():
+        out = model(X_grid)  # (R*R, K)
+        return probes.display_output(out, head, loss, task).cpu().numpy()
 
 
 def bench_run(name: str, device: Device, seconds: float, rounds: int) -> dict[str, Any]:

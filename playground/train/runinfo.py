@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from playground.config import RunConfig, Task
+from playground.data.plane import DOMAIN
 from playground.train.snapshot import Snapshot
 
 
@@ -53,7 +54,7 @@ class RunInfo:
     images_test: np.ndarray | None = None  # (N, 1, 8, 8) test images; None for other data
     mean_image: np.ndarray | None = None  # (1, 8, 8) the mean training image
     resolution: int = 0  # cells per side of the output grids (2-D data); 0 without grids
-    grid_bound: float = 6.0  # grids span [-grid_bound, grid_bound]^2
+    grid_bound: float = DOMAIN  # grids span [-grid_bound, grid_bound]^2
     input_grids: np.ndarray | None = None  # (F, R, R) every input feature over the plane
     device: str = "cpu"
 

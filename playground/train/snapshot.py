@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from playground.data.plane import DOMAIN
+
 if TYPE_CHECKING:
     from playground.train.learner import Learner
 
@@ -112,7 +114,7 @@ class Snapshot:
     layers: tuple[LayerProbe, ...] = ()
     grid: np.ndarray | None = None  # (K, R, R) output over the 2-D domain; None for non-2-D data
     neuron_grids: tuple[np.ndarray, ...] = ()  # per hidden layer (units, R, R)
-    grid_bound: float = 6.0  # the grid spans [-grid_bound, grid_bound]^2
+    grid_bound: float = DOMAIN  # the grid spans [-grid_bound, grid_bound]^2
     test_output: np.ndarray | None = None  # (N_test, K) displayed output on the test set
     probe_error: str = ""  # a probe that failed; the run goes on without it
     probe_history: tuple[tuple[int, tuple[LayerProbe, ...]], ...] = ()  # (step, layers), bounded
