@@ -176,7 +176,7 @@ def test_a_command_batch_applies_every_command_in_order(made: list[Trainer]) -> 
     t = _line(made)
     with t._commands.lock:  # hold the queue so that the commands below arrive as one batch
         futures = [t._submit("param", (0, 0, 0, 1.0)), t._submit("hparams", {"lr": 0.3})]
-        futures.append(t._submit("step", 4))
+        futures.append(t._submit("step", (4, "batch")))
     assert isinstance(futures[0].exception(WAIT_S), RequestError)
     assert futures[1].result(WAIT_S).lr == 0.3
     assert futures[2].result(WAIT_S).step == 4

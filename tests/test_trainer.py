@@ -207,6 +207,7 @@ def test_divergence_while_running(make_trainer: MakeTrainer, optimizer) -> None:
 @pytest.mark.parametrize("optimizer", PATHS)
 def test_failure_becomes_failed_and_reset_recovers(make_trainer: MakeTrainer, optimizer) -> None:
     t = make_trainer(tiny_config(optimizer=optimizer))
+
     def boom(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         raise RuntimeError("boom in the loss")
 
@@ -472,3 +473,28 @@ def test_image_data_has_layer_probes_but_no_grid(make_trainer: MakeTrainer) -> N
     snap = make_trainer(cfg).step(3).snapshot
     assert snap.grid is None and snap.neuron_grids == ()
     assert snap.layers[0].weights.shape == (8, 64) and snap.layers[-1].weights.shape[0] == 10
+
+
+def test_step_by_epoch_runs_to_the_end_of_the_epoch(make_trainer: MakeTrainer) -> None:
+    """TensorFlow Playground's Step: one epoch (from mid-epoch: to its end), then evaluated."""
+    t = make_trainer(tiny_config(batch_size=16))
+    per_epoch = math.ceil(t.info.n_train / 16)
+    snap = t.step(1, unit="epoch").snapshot
+    assert (snap.step, snap.epoch) == (per_epoch, 1) and snap.history["step"][-1] == per_epoch
+    t.step(3)
+    snap = t.step(1, unit="epoch").snapshot
+    assert (snap.step, snap.epoch) == (2 * per_epoch, 2)
+    snap = t.step(2, unit="epoch").snapshot
+    assert (snap.step, snap.epoch) == (4 * per_epoch, 4)
+    with pytest.raises(ValueError, match="step unit"):
+        t.step(1, unit="century")
+
+
+def test_the_numbers_shown_after_step_or_an_edit_are_of_the_model_as_it_is(make_trainer) -> None:
+    """After a manual step mid-epoch or a weight edit, the losses are evaluated again."""
+    t = make_trainer(tiny_config(batch_size=16))
+    snap = t.step(3).snapshot  # mid-epoch: no epoch end evaluated it
+    assert snap.history["step"][-1] == 3
+    before = snap.test_loss
+    snap = t.set_param(0, 0, 0, 50.0).snapshot
+    assert snap.history["step"][-1] == 3 and snap.test_loss != before

@@ -20,6 +20,7 @@ from playground.train.snapshot import Snapshot
 
 ACK_TIMEOUT_S = 1.0  # how long a command's caller waits for its acknowledgement
 REQUEST_TIMEOUT_S = 10.0  # how long `ask` waits for an answer
+STEP_UNITS = ("batch", "epoch")
 LIVE_HPARAMS = frozenset(
     {"lr", "l1", "l2", "batch_size", "steps_per_s", "grad_clip", "max_steps", "max_epochs"}
     | {"target_test_loss", "schedule", "schedule_steps", "schedule_gamma", "min_lr"}
@@ -131,9 +132,14 @@ class TrainerCommands:
         """Stop after the current step; the numbers shown are then those of these weights."""
         return self._command("pause")
 
-    def step(self, n: int = 1) -> Ack:
-        """Pause, then take exactly n steps; returns when they are done or the wait ends."""
-        return self._command("step", int(n), timeout=ACK_TIMEOUT_S + n * 0.01)
+    def step(self, n: int = 1, unit: str = "batch") -> Ack:
+        """Pause, then take exactly n steps (unit "batch": n updates; "epoch": to the end of
+        this epoch and n - 1 more, as TensorFlow Playground's Step does for n = 1); returns when
+        they are done or the bounded wait ends (Ack.done says which)."""
+        if unit not in STEP_UNITS:
+            raise ValueError(f"step unit must be one of {', '.join(STEP_UNITS)}, got {unit!r}")
+        wait = ACK_TIMEOUT_S + (n * 0.01 if unit == "batch" else n * 1.0)
+        return self._command("step", (int(n), unit), timeout=wait)
 
     def reset(self) -> Ack:
         """Back to step 0 with the same initial weights and data."""

@@ -69,6 +69,11 @@ class Learner(ABC):
     def is_finite(self) -> bool:
         """True while every weight is a finite number."""
 
+    def steps_to_epoch_end(self, epochs: int = 1) -> int:
+        """Steps from here to the end of this epoch and `epochs` - 1 more (for Step by epoch);
+        a learner without epochs of data counts one step as one epoch."""
+        return epochs
+
     def set_hparams(self, train: TrainConfig) -> None:
         """Apply live hyperparameters (the Trainer has validated them)."""
         self.cfg = self.cfg.replace(train=train)

@@ -149,6 +149,12 @@ class SupervisedLearner(Learner):
         elif not use_fast:
             self._fast = None
 
+    def steps_to_epoch_end(self, epochs: int = 1) -> int:
+        n, batch = self.X_train.shape[0], self.cfg.train.batch_size
+        per_epoch = math.ceil(n / batch)
+        left = math.ceil((n - self._pos) / batch) if self._pos < n else per_epoch
+        return left + (epochs - 1) * per_epoch
+
     def train_step(self) -> bool:
         tc, n = self.cfg.train, self.X_train.shape[0]
         if self._pos >= n:  # a new epoch: reshuffle once, then slice views

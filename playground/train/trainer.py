@@ -206,7 +206,8 @@ class Trainer(TrainerCommands):
             if s == Status.FAILED:
                 raise RequestError("the run has failed: press Reset first")
             self._status, self._message = Status.PAUSED, ""
-            self._pending += c.arg
+            n, unit = c.arg
+            self._pending += n if unit == "batch" else learner.steps_to_epoch_end(n)
             self._commands.wait_for_step(learner.step_count + self._pending, c.future)
             return False
         elif c.name == "reset":
