@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -26,9 +29,10 @@ from playground.export.experiment import (
     load_run,
     save_experiment,
 )
-from playground.export.onnx import export_onnx
+from playground.export.onnx import export_onnx, onnx_metadata
 from playground.presets import PRESETS, get_preset
 from playground.train import bench, headless
+from playground.train.snapshot import Snapshot
 from playground.train.trainer import Trainer
 
 EXPORTS = ("code", "onnx", "experiment", "history_csv")  # the `export` command's output options
@@ -38,6 +42,49 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, no usage dump
         print(f"{self.prog}: error: {message} (see --help)", file=sys.stderr)
         sys.exit(2)
+
+
+MAX_STEPS = 10**12  # train.max_steps' own limit
+MAX_ROUNDS = 1_000  # bench: interleaved rounds
+MAX_SECONDS = 600.0  # bench: one timing window
+
+
+def _clip(text: str, n: int = 24) -> str:
+    """text quoted, cut to n characters: a bad value is named, never echoed in full."""
+    return repr(text if len(text) <= n else text[:n] + "...")
+
+
+def _whole(high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number of ASCII digits, at most `high` in size; a short message
+    else (the command checks the lower bound: e.g. train's 0 and negative steps)."""
+
+    def parse(text: str) -> int:
+        s = text.strip()
+        digits = s[1:] if s[:1] in "+-" else s
+        if not (digits.isascii() and digits.isdigit()):
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {_clip(text)}")
+        big = len(digits.lstrip("0")) > len(str(high))  # too long for int(); out of range anyway
+        value = 0 if big else int(s)
+        if (big and s[0] == "-") or value < -high:
+            raise argparse.ArgumentTypeError(f"must not be negative, got {_clip(s)}")
+        if big or value > high:
+            raise argparse.ArgumentTypeError(f"must be at most {high}, got {_clip(s)}")
+        return value
+
+    return parse
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a number of seconds in (0, MAX_SECONDS]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {_clip(text)}") from None
+    if not 0 < value <= MAX_SECONDS:  # nan fails both
+        raise argparse.ArgumentTypeError(
+            f"must be > 0 and at most {MAX_SECONDS:g}, got {_clip(text)}"
+        )
+    return value
 
 
 def _fail(message: str) -> int:
@@ -69,14 +116,43 @@ def apply_sets(cfg: RunConfig, sets: list[str]) -> RunConfig:
             value = json.loads(raw)
         except json.JSONDecodeError:
             value = raw  # a bare word such as train.optimizer=adam
+        except ValueError:  # an integer of more than 4300 digits: far past every limit
+            raise ConfigError(
+                f"{key.strip()}: the number is too long ({len(raw)} digits)"
+            ) from None
         cfg = with_value(cfg, key.strip(), value)
     return cfg
 
 
-def _progress(snap) -> None:
-    acc = "" if snap.test_accuracy != snap.test_accuracy else f" test acc {snap.test_accuracy:.3f}"
-    line = f"\rstep {snap.step} epoch {snap.epoch} test loss {snap.test_loss:.4f}{acc} "
-    print(line, end="", file=sys.stderr, flush=True)
+class Progress:
+    """Training progress on stderr: one line rewritten in place (carriage returns) on a terminal;
+    elsewhere (a pipe, a log file) whole lines, at most one every LINE_EVERY_S seconds."""
+
+    LINE_EVERY_S = 1.0
+
+    def __init__(self) -> None:
+        isatty = getattr(sys.stderr, "isatty", None)
+        self.tty = bool(isatty and isatty())
+        self.last_s = -math.inf  # when the last whole line was printed
+        self.pending = ""  # the newest line not yet printed (not a terminal)
+
+    def __call__(self, snap: Snapshot) -> None:
+        acc = "" if math.isnan(snap.test_accuracy) else f" test acc {snap.test_accuracy:.3f}"
+        line = f"step {snap.step} epoch {snap.epoch} test loss {snap.test_loss:.4f}{acc}"
+        if self.tty:
+            print(f"\r{line} ", end="", file=sys.stderr, flush=True)
+            return
+        now = time.monotonic()
+        if now - self.last_s >= self.LINE_EVERY_S:
+            print(line, file=sys.stderr, flush=True)
+            self.last_s, line = now, ""
+        self.pending = line
+
+    def close(self) -> None:
+        """End the progress: the terminal's line, or the last state if not printed yet."""
+        if self.tty or self.pending:
+            print(self.pending if not self.tty else "", file=sys.stderr, flush=True)
+        self.pending = ""
 
 
 # --- the commands ---------------------------------------------------------------------------------
@@ -87,10 +163,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     cfg = load_config(args.config, args.preset, args.set)
     if args.steps is not None:
         cfg = with_value(cfg, "train.max_steps", args.steps)
-    trainer, result = headless.run(cfg, progress=None if args.quiet else _progress)
+    progress = None if args.quiet else Progress()
+    trainer, result = headless.run(cfg, progress=progress)
     try:
-        if not args.quiet:
-            print(file=sys.stderr)
+        if progress:
+            progress.close()
         if args.out:
             result["files"] = [str(p) for p in headless.save_run(trainer, args.out)]
     finally:
@@ -176,7 +253,10 @@ def _write_exports(
         if kind == "code":
             Path(path).write_text(generate_script(trainer.cfg))
         elif kind == "onnx":
-            export_onnx(trainer.ask("model"), trainer.info.input_shape, path)
+            info = trainer.info
+            names = [str(k) for k in range(info.n_classes)]  # a CSV's labels are not kept
+            meta = onnx_metadata(trainer.cfg, info.feature_names, names)
+            export_onnx(trainer.ask("model"), info.input_shape, path, metadata=meta)
         elif kind == "history_csv":
             headless.write_history_csv(history, Path(path))
         elif loaded:
@@ -191,9 +271,7 @@ def _write_exports(
 def cmd_bench(args: argparse.Namespace) -> int:
     """Run the benchmark; print the table, or the JSON object as the last stdout line."""
     opts = dict(bench.QUICK if args.quick else bench.FULL)
-    if args.seconds is not None:
-        if not args.seconds > 0:
-            raise ValueError(f"--seconds: must be > 0, got {args.seconds}")
+    if args.seconds is not None:  # checked by its argparse type
         opts["seconds"] = args.seconds
     if args.rounds is not None:
         if args.rounds < 1:
@@ -207,6 +285,39 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+BACKPROP_EXAMPLE = (  # XOR 2-2-1 with sigmoids, one example (the Backprop page's preset)
+    '{"layers": [{"weights": [[0.5, -0.4], [0.9, 1.0]], "bias": [-0.8, 0.1], '
+    '"activation": "sigmoid"},\n'
+    '            {"weights": [[-1.2, 1.1]], "bias": [-0.3], "activation": "sigmoid"}],\n'
+    ' "input": [1.0, 0.0], "target": [1.0], "loss": "half_sse", "lr": 0.5}'
+)
+BACKPROP_SPEC = f"""\
+The spec file is one JSON object; unknown keys are refused, and every number must be finite.
+
+  layers       a list of 1 to {backprop.MAX_LAYERS} dense layers, input side first, each
+               {{"weights": [[...], ...], "bias": [...], "activation": NAME}}
+  weights      one row per unit (1 to {backprop.MAX_UNITS} units), one column per input of the
+               layer: weights[j][i] multiplies input i into unit j
+  bias         one number per unit
+  activation   {", ".join(backprop.ACTIVATIONS)} (softmax only on the output layer)
+  input        one example: a list of 1 to {backprop.MAX_UNITS} numbers
+  target       one number per output unit
+  loss         {", ".join(backprop.LOSSES)}; half_sse is 1/2 sum (o - t)^2, mse the mean of
+               (o - t)^2; cross_entropy needs a softmax output and bce a sigmoid output, both
+               with targets in [0, 1]
+  lr           the SGD learning rate, > 0
+  update_bias  optional, default true; false keeps the biases fixed
+
+Example (save it as spec.json, then run `python -m playground backprop --spec spec.json`):
+
+{BACKPROP_EXAMPLE}
+
+The output is one JSON object: the spec, the loss before and after the step, and per layer
+its input, net, out, dE/dout, delta, gradients and new weights, checked against central
+differences and autograd.
+"""
+
+
 # --- argument parsing -----------------------------------------------------------------------------
 
 
@@ -214,7 +325,11 @@ def _add_config_args(p: argparse.ArgumentParser) -> None:
     src = p.add_mutually_exclusive_group()
     src.add_argument("--config", help="a RunConfig JSON file")
     src.add_argument("--preset", help="a preset name (see `presets`)")
-    p.add_argument("--steps", type=int, help="train this many steps (overrides train.max_steps)")
+    p.add_argument(
+        "--steps",
+        type=_whole(MAX_STEPS),
+        help="train this many steps (overrides train.max_steps)",
+    )
     p.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="e.g. data.noise=25"
     )
@@ -229,7 +344,9 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     src.add_argument("--preset", help="a preset name (trained first)")
     src.add_argument("--run", metavar="DIR", help="a folder written by `train --out`")
     src.add_argument("--experiment-in", metavar="FILE", help="an experiment file (.nnpg)")
-    p.add_argument("--steps", type=int, help="train this many steps (from the loaded weights)")
+    p.add_argument(
+        "--steps", type=_whole(MAX_STEPS), help="train this many steps (from the loaded weights)"
+    )
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--code", metavar="FILE.py", help="a standalone PyTorch training script")
     p.add_argument("--onnx", metavar="FILE.onnx", help="the trained model as ONNX")
@@ -243,8 +360,10 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quick", action="store_true", help="short windows: under a minute in all")
     p.add_argument("--json", action="store_true", help="print one JSON object instead")
     p.add_argument("--device", choices=[d.value for d in Device], default="cpu")
-    p.add_argument("--seconds", type=float, help="timing window per measurement")
-    p.add_argument("--rounds", type=int, help="interleaved rounds; the median is kept")
+    p.add_argument("--seconds", type=_seconds, help="timing window per measurement")
+    p.add_argument(
+        "--rounds", type=_whole(MAX_ROUNDS), help="interleaved rounds; the median is kept"
+    )
     p.add_argument(
         "--run", action="append", choices=list(bench.RUNS), help="only this run (repeat)"
     )
@@ -261,8 +380,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(func=cmd_train)
     sub.add_parser("presets", help="list the presets").set_defaults(func=cmd_presets)
-    p = sub.add_parser("backprop", help="trace one step of a small MLP as JSON")
-    p.add_argument("--spec", required=True, help="the network, input and target as JSON")
+    p = sub.add_parser(
+        "backprop",
+        help="trace one step of a small MLP as JSON",
+        description="Trace one SGD step of a small MLP, every number kept, as JSON.",
+        epilog=BACKPROP_SPEC,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--spec", required=True, help="a JSON file: the network, input and target (see below)"
+    )
     p.set_defaults(func=cmd_backprop)
     _add_bench(sub)
     _add_export(sub)

@@ -138,3 +138,50 @@ def test_bad_input_in_a_real_process_has_no_traceback(
     assert "Traceback" not in res.stderr
     assert res.stderr.strip().splitlines() == [res.stderr.strip()] and says in res.stderr
     assert res.stdout == ""
+
+
+# --- the Backprop spec format, documented (issue 19, F4) ---------------------------------------
+
+
+def _spec_examples(text: str) -> list[dict]:
+    """Every JSON object in text that starts a line with `{"layers"` (its lines up to `}`)."""
+    examples, lines = [], text.splitlines()
+    for i, line in enumerate(lines):
+        if line.strip().startswith('{"layers"'):
+            j = next(k for k in range(i, len(lines)) if lines[k].rstrip().endswith("}"))
+            examples.append(json.loads("\n".join(lines[i : j + 1])))
+    return examples
+
+
+def _documents_the_format(text: str) -> None:
+    from playground.explain.backprop import ACTIVATIONS, LOSSES, MAX_LAYERS, MAX_UNITS
+
+    fields = ("layers", "weights", "bias", "activation", "input", "target", "loss", "lr")
+    for word in (*fields, "update_bias", *ACTIVATIONS, *LOSSES, str(MAX_LAYERS), str(MAX_UNITS)):
+        assert word in text, word
+
+
+def test_backprop_help_documents_the_spec_with_an_example_that_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["backprop", "--help"])
+    assert info.value.code == 0
+    text = capsys.readouterr().out
+    _documents_the_format(text)
+    (example,) = _spec_examples(text)
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps(example))
+    assert main(["backprop", "--spec", str(spec)]) == 0
+    trace = json.loads(capsys.readouterr().out)
+    assert len(trace["layers"]) == len(example["layers"]) and trace["loss_after"] < trace["loss"]
+
+
+def test_readme_documents_the_backprop_spec_with_an_example_that_parses() -> None:
+    from playground.explain.backprop import parse_spec
+
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("### Backprop spec", 1)[1].split("\n## ", 1)[0]
+    _documents_the_format(section)
+    (example,) = _spec_examples(section)
+    parse_spec(example)

@@ -153,3 +153,37 @@ def test_in_a_real_process_too(files: dict[str, str]) -> None:
         out, err = proc.communicate(timeout=120)
         _check(proc.returncode, err)
         assert out == ""
+
+
+# --- huge and odd numbers (issue 19, B4): a short message, never the number echoed in full -----
+
+HUGE = "1" + "0" * 5000
+BIG = "1" + "0" * 300  # fits int(), but far past every limit
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (("train", "--preset", "circle", "--steps", HUGE), "--steps: must be at most"),
+        (("train", "--preset", "circle", "--steps", BIG), "--steps: must be at most"),
+        (("train", "--preset", "circle", "--steps", "-" + HUGE), "--steps: must not be negative"),
+        (("train", "--preset", "circle", "--steps", "\u0663"), "--steps: expected a whole"),
+        (("train", "--preset", "circle", "--steps", "x" * 5000), "--steps: expected a whole"),
+        (("export", "--preset", "circle", "--steps", HUGE, "--code", "{out}"), "--steps"),
+        (("train", "--preset", "circle", "--set", "train.max_steps=" + HUGE), "train.max_steps"),
+        (("bench", "--run", "circle", "--rounds", BIG), "--rounds: must be at most"),
+        (("bench", "--run", "circle", "--seconds", "1e300"), "--seconds: must be > 0 and at most"),
+        (("bench", "--run", "circle", "--seconds", "inf"), "--seconds"),
+        (("bench", "--run", "circle", "--seconds", "nan"), "--seconds"),
+    ],
+    ids=["steps-5001-digits", "steps-301-digits", "steps-negative-huge", "steps-arabic-indic",
+         "steps-5000-letters", "export-steps", "set-5001-digits", "rounds", "seconds-1e300", "seconds-inf",
+         "seconds-nan"],
+)  # fmt: skip
+def test_huge_numbers_get_a_short_message(
+    argv: tuple[str, ...], says: str, files: dict[str, str], capsys: pytest.CaptureFixture
+) -> None:
+    code, err = _run_main([a.format(**files) for a in argv], capsys)
+    _check(code, err)
+    assert says in err and len(err) < 200, err[:300]
+    assert not Path(files["out"]).exists()

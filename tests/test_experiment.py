@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import pickle
 import zipfile
 from collections.abc import Iterator
@@ -244,3 +245,54 @@ def test_metadata_is_what_the_format_promises(trained) -> None:
     assert RunConfig.from_json(meta["config"]) == CFG
     assert (meta["step"], meta["epoch"]) == ("12", "2")
     assert header["history/test_loss"]["dtype"] == "F64"
+
+
+# --- non-finite weights (issue 19, B2): refused, naming the tensor ------------------------------
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf], ids=["nan", "inf", "-inf"])
+def test_non_finite_weights_are_refused_naming_the_tensor(trained, bad: float) -> None:
+    state = {k: v.clone() for k, v in trained[0].ask("weights").items()}
+    state["3.bias"][0] = bad
+    data = experiment_bytes(CFG, state, {}, 1, 1)
+    with pytest.raises(ExperimentError, match=r"3\.bias") as info:
+        load_experiment(data)
+    assert "finite" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_cli_refuses_an_experiment_with_nan_weights(
+    trained, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from playground.cli import main
+
+    state = {k: v.clone() for k, v in trained[0].ask("weights").items()}
+    state["0.weight"][1, 0] = math.nan
+    path, out = tmp_path / "nan.nnpg", tmp_path / "out.onnx"
+    save_experiment(path, CFG, state, {}, 1, 1)
+    for steps in ([], ["--steps", "3"]):  # written as is, or trained on
+        assert main(["export", "--experiment-in", str(path), "--onnx", str(out), *steps]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == "" and captured.err.count("\n") == 1, captured.err
+        assert "0.weight" in captured.err and "finite" in captured.err
+    assert not out.exists()
+
+
+def test_run_folder_with_inf_weights_is_refused(tmp_path: Path) -> None:
+    from safetensors.torch import save_file
+
+    state = {k: v.clone() for k, v in _fresh_weights().items()}
+    state["0.bias"][2] = math.inf
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "config.json").write_text(CFG.to_json())
+    save_file(state, str(folder / "model.safetensors"))
+    with pytest.raises(ExperimentError, match=r"0\.bias"):
+        load_run(folder)
+
+
+def _fresh_weights() -> dict[str, torch.Tensor]:
+    trainer = Trainer(CFG, with_probes=False, idle_pause_s=None)
+    try:
+        return trainer.ask("weights")
+    finally:
+        trainer.close()

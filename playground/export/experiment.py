@@ -98,7 +98,8 @@ def load_experiment(source: str | Path | bytes) -> Experiment:
     """Read and check an experiment file (a path, or its bytes); never unpickles anything.
 
     Raises ExperimentError with a one-line message for a missing, empty, truncated, corrupted or
-    foreign file, an invalid config, or weights that do not fit the config's model.
+    foreign file, an invalid config, or weights that do not fit the config's model or are not
+    all finite.
     """
     data = bytes(source) if isinstance(source, (bytes, bytearray, memoryview)) else _read(source)
     meta = _metadata(data)
@@ -235,7 +236,8 @@ def _layer_order(key: str) -> tuple[int, str]:
 
 
 def check_state_dict(cfg: RunConfig, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """The weights in the model's key order; ExperimentError if they do not fit cfg's model."""
+    """The weights in the model's key order; ExperimentError if they do not fit cfg's model or
+    any of them is NaN or infinite (the message names the tensor)."""
     shape, n_classes = model_input(cfg, state)
     try:
         model = build_model(cfg.model, shape, output_head(cfg, n_classes), cfg.train.seed)
@@ -254,6 +256,12 @@ def check_state_dict(cfg: RunConfig, state: dict[str, torch.Tensor]) -> dict[str
             raise ExperimentError(
                 f"the weights do not fit the config's model: {key} is {got.dtype} "
                 f"{tuple(got.shape)}, the model needs {want.dtype} {tuple(want.shape)}"
+            )
+        if got.is_floating_point() and not bool(torch.isfinite(got).all()):
+            bad = int((~torch.isfinite(got)).sum())
+            raise ExperimentError(
+                f"the weights are not all finite: {key} holds {bad} NaN or infinite "
+                f"value{'' if bad == 1 else 's'} (of {got.numel()})"
             )
     return {key: state[key] for key in expected}
 
