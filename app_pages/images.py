@@ -42,6 +42,8 @@ if trainer is None:
 with left:
     st.subheader("Example")
     iw.example_controls(trainer.info.n_test)
+started = trainer.latest()
+refresh_s = REFRESH_S if started.is_active else None
 draw_col, saliency_col = st.container().columns([1, 2.2], gap="medium")
 with draw_col:
     st.subheader("Draw a digit")
@@ -53,14 +55,11 @@ with saliency_col:
                  help="Explain the chosen example with every chosen method, asked of the "
                  "running model between two steps (training goes on)."):  # fmt: skip
         iv.compute_saliency(trainer, state)
-    iv.show_saliency(state)
+    st.fragment(run_every=refresh_s)(iv.show_saliency)(trainer, state)  # greys out once stale
     iv.method_notes()
 
-started = trainer.latest()
 with right:
     if cnn:
         draw(iw.IMAGES["img_inside"])
     draw(iw.IMAGES["img_diagnostics"])
-    st.fragment(run_every=REFRESH_S if started.is_active else None)(iv.live)(
-        trainer, state, cnn, started
-    )
+    st.fragment(run_every=refresh_s)(iv.live)(trainer, state, cnn, started)

@@ -10,8 +10,10 @@ import pytest
 
 from playground.figures.images import (
     MAX_ARROWS,
+    STALE_OPACITY,
     confusion_matrix_figure,
     digit_image,
+    faded,
     feature_maps_figure,
     filters_figure,
     gradient_field,
@@ -172,3 +174,9 @@ def test_gradient_field_thins_and_normalises() -> None:
     assert len(arrows.x) // 3 <= MAX_ARROWS
     lengths = [math.dist(tail, tip) for tail, tip in _segments(arrows)]
     np.testing.assert_allclose(lengths, lengths[0], rtol=1e-5)
+
+
+def test_faded_lowers_every_trace_of_a_saliency_figure() -> None:
+    x = np.zeros((8, 8), dtype=np.float32)
+    fig = faded(saliency_grid(x, {"gradient": x, "deeplift": x}))
+    assert fig.data and {t.opacity for t in fig.data} == {STALE_OPACITY} and STALE_OPACITY < 0.5

@@ -7,6 +7,7 @@ import streamlit as st
 from playground.config import RunConfig
 from playground.figures import boundary
 from playground.figures import diagnostics as figs
+from playground.figures.theme import NEGATIVE, NEUTRAL, POSITIVE, class_color
 from playground.train.compare import (
     AXES,
     MAX_VARIANTS,
@@ -29,7 +30,6 @@ from ui.controls import (
     table,
     widget_values,
 )
-from ui.views import scale_legend
 
 CUSTOM = "Custom: pick an axis"
 AXIS_DEFAULTS = {
@@ -42,6 +42,7 @@ AXIS_DEFAULTS = {
     "depth": "1, 2, 4",
 }
 CHART = {"displayModeBar": False}
+COLOUR_NAMES = {NEGATIVE: "orange", POSITIVE: "blue"}  # the theme's two ends, in words
 
 
 def _axis_changed() -> None:
@@ -136,4 +137,29 @@ def boundaries(info: RunInfo, labels: list[str], snaps: list[Snapshot]) -> None:
             st.plotly_chart(fig, config=CHART, key=f"cmp_boundary_{i}")
     k = next((int(s.grid.shape[0]) for s in snaps if s.grid is not None), 0)
     if k:  # the charts carry no colour bar: one key for all of them
-        st.markdown(scale_legend(info.task.value, k), unsafe_allow_html=True)
+        st.markdown(colour_key(info.is_classification, k), unsafe_allow_html=True)
+
+
+def _swatch(color: str) -> str:
+    return f"<span style='color:{color}'>&#9632;</span>&nbsp;"
+
+
+def colour_key(classification: bool, k: int) -> str:
+    """The boundary row's colour key as HTML: what the background's and the dots' colours mean
+    (k: outputs drawn per chart). The colours are the theme's, named in words."""
+    dots = "dots: training points in their class's colour"
+    if k > 1:
+        swatches = " ".join(f"{_swatch(class_color(c))}{c}" for c in range(k))
+        return f"<small>Winning class {swatches} · paler = less confident · {dots}</small>"
+    ends = [
+        f"{_swatch(c)}{COLOUR_NAMES[c]} {v}" for c, v in ((NEGATIVE, "&minus;1"), (POSITIVE, "+1"))
+    ]
+    bar = f"linear-gradient(to right, {NEGATIVE}, {NEUTRAL}, {POSITIVE})"
+    box = f"<span style='display:inline-block;width:80px;height:10px;background:{bar}'></span>"
+    if classification:  # class 0 is drawn orange and class 1 blue (theme.CLASS_COLORS)
+        return (
+            f"<small>Network output {ends[0]} = class 0 {box} {ends[1]} = class 1 · {dots}</small>"
+        )
+    return (
+        f"<small>Prediction {ends[0]} {box} {ends[1]} · dots: targets on the same colours</small>"
+    )

@@ -28,6 +28,7 @@ MAX_CELL_EXAMPLES = 12
 DEFAULT_METHODS = ("gradient", "input_x_gradient", "integrated_gradients")
 SALIENCY_TIMEOUT_S = 60.0  # several methods, some with many forward passes
 PLOT = {"displayModeBar": False}
+AGAIN = "press Compute saliency again"
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,14 @@ class Example:
     x: np.ndarray  # (1, 8, 8)
     label: str
     true_class: int | None  # None for a drawing
+
+
+@dataclass
+class StampedSaliency(SaliencyResult):
+    """A saliency answer with the run and the step it was computed at, to tell when it is stale."""
+
+    step: int
+    run: RunInfo  # the run's identity: a Reset or a rebuild publishes a new RunInfo
 
 
 def predictions(info: RunInfo, snap: Snapshot) -> tuple[np.ndarray, np.ndarray]:
@@ -117,7 +126,8 @@ def inside_cnn(trainer: Trainer, snap: Snapshot, state: ImagesState) -> None:
     """Every conv filter, and the chosen example's feature maps layer by layer."""
     for probe in (p for p in snap.layers if p.weights.ndim == 4):  # (O, I, k, k) conv weights
         st.markdown(f"**Filters of {probe.name}** (one row per filter, one column per input)")
-        st.plotly_chart(figs.filters_figure(probe.weights), config=PLOT)
+        st.plotly_chart(figs.filters_figure(probe.weights), key=f"img_filters_{probe.name}",
+                        config=PLOT)  # fmt: skip
     example = chosen_example(trainer.info, snap, state)
     if example is None:
         st.caption("Feature maps: choose an example (left) to see them.")
@@ -128,7 +138,7 @@ def inside_cnn(trainer: Trainer, snap: Snapshot, state: ImagesState) -> None:
     except RequestError as e:
         st.warning(f"No feature maps: {e}")
         return
-    st.plotly_chart(figs.feature_maps_figure(maps), config=PLOT)
+    st.plotly_chart(figs.feature_maps_figure(maps), key="img_feature_maps", config=PLOT)
 
 
 def live(trainer: Trainer, state: ImagesState, cnn: bool, started: Snapshot) -> None:
@@ -143,7 +153,7 @@ def live(trainer: Trainer, state: ImagesState, cnn: bool, started: Snapshot) -> 
     loss_col, acc_col = st.columns(2)
     with loss_col:
         views.loss_chart(snap, False, 0)
-    acc_col.plotly_chart(curves.accuracy_curve(snap.history), config=PLOT)
+    acc_col.plotly_chart(curves.accuracy_curve(snap.history), key="img_acc", config=PLOT)
     if snap.test_output is not None:
         confusion(trainer.info, snap, state)
     if cnn and s["img_inside"]:
@@ -194,23 +204,38 @@ def compute_saliency(trainer: Trainer, state: ImagesState) -> None:
         st.error(f"Saliency failed: {e}")
         return
     target, probs = res["target"], res["probs"]
-    title = f"{example.label}, class {target} (p = {probs[target]:.2f}), at step {res['step']}"
-    state.saliency = SaliencyResult(example.x[0], dict(res["maps"]), list(res["errors"]), title,
-                                    probs, example.true_class)  # fmt: skip
+    title = f"{example.label}, class {target} (p = {probs[target]:.2f})"
+    state.saliency = StampedSaliency(example.x[0], dict(res["maps"]), list(res["errors"]), title,
+                                     probs, example.true_class, int(res["step"]), info)  # fmt: skip
 
 
-def show_saliency(state: ImagesState) -> None:
-    """The kept saliency maps side by side, and the class probabilities."""
+def staleness(res: SaliencyResult, trainer: Trainer) -> str | None:
+    """Why a kept result no longer describes the model (its run or step has moved on), or None."""
+    step, run = getattr(res, "step", None), getattr(res, "run", None)
+    if step is None or run is not trainer.info:
+        return f"Computed on an earlier run (reset or rebuilt since): {AGAIN}."
+    now = trainer.latest().step
+    if now == step:
+        return None
+    return f"Computed at step {step}; the model is now at step {now}: {AGAIN}."
+
+
+def show_saliency(trainer: Trainer, state: ImagesState) -> None:
+    """The kept saliency maps side by side and the class probabilities, greyed out when stale."""
     res, s = state.saliency, st.session_state
     if res is None:
         return
-    st.markdown(f"**Saliency of {res.title}**")
+    stale = staleness(res, trainer)
+    st.markdown(f":gray[Saliency of {res.title}]" if stale else f"**Saliency of {res.title}**")
+    st.caption(stale or f"Computed at step {res.step}, the model's current step.")
+    look = figs.faded if stale else (lambda fig: fig)
     for error in res.errors:
         st.warning(error)
     if res.maps:
         fig = figs.saliency_grid(res.x, res.maps, s["img_shared"], absolute=s["img_abs"])
-        st.plotly_chart(fig, config=PLOT)
-    st.plotly_chart(figs.probabilities_bar(res.probs, true_class=res.true_class), config=PLOT)
+        st.plotly_chart(look(fig), key="img_sal_maps", config=PLOT)
+    bars = figs.probabilities_bar(res.probs, true_class=res.true_class)
+    st.plotly_chart(look(bars), key="img_sal_probs", config=PLOT)
 
 
 def drawing_panel(trainer: Trainer, state: ImagesState) -> None:
@@ -225,7 +250,7 @@ def drawing_panel(trainer: Trainer, state: ImagesState) -> None:
         st.warning(f"No prediction: {e}")
         return
     st.image(thumbnail(drawn), width=96, caption="8x8, as the network sees it")
-    st.plotly_chart(figs.probabilities_bar(probs), config=PLOT)
+    st.plotly_chart(figs.probabilities_bar(probs), key="img_drawn_probs", config=PLOT)
 
 
 def method_notes() -> None:

@@ -156,18 +156,21 @@ def variant_curves(
 
 def _curve(x: np.ndarray, y: np.ndarray, label: str, split: str, color: str, dash: str) -> Any:
     return go.Scatter(
-        x=x, y=y, mode="lines", name=f"{label} ({split})", legendgroup=label,
+        x=x, y=y, mode="lines", name=label, legendgroup=label,
         showlegend=split == "train", line={"color": color, "dash": dash, "width": 2},
         hovertemplate=f"{label} {split}: %{{y:.4g}}<br>step %{{x}}<extra></extra>",
     )  # fmt: skip
 
 
 def _curve_layout(metric: str, log_y: bool) -> dict[str, Any]:
-    title = f"{metric.capitalize()}: train solid, test dashed"
+    """The title is the legend's own, on the line above its entries: a figure title beside a
+    horizontal legend collided once the legend wrapped. The top margin grows with its rows."""
+    title = {"text": f"{metric.capitalize()}: train solid, test dashed", "side": "top"}
+    legend = {"orientation": "h", "x": 0.0, "xanchor": "left", "y": 1.02, "yanchor": "bottom",
+              "title": title}  # fmt: skip
     return base_layout(
         CURVE_HEIGHT + 40,
-        title={"text": title, "x": 0.0, "xanchor": "left", "font": {"size": 13}},
         xaxis=axis_style("step"),
         yaxis=axis_style(metric, type="log" if log_y else "linear"),
-        legend={"orientation": "h", "x": 1.0, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
+        legend=legend,
     )

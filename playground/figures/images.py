@@ -27,6 +27,7 @@ CONFUSION_HEIGHT = 420
 FILTERS_HEIGHT = 320
 FEATURE_ROW_HEIGHT = 110
 FIELD_HEIGHT = 400
+STALE_OPACITY = 0.3  # a result the model has trained past: still readable, plainly not current
 
 GREYS = [[0.0, NEUTRAL], [1.0, "#000000"]]  # ink on paper, like the digits are drawn
 SEQUENTIAL = [[0.0, NEUTRAL], [1.0, POSITIVE]]  # counts and non-negative values
@@ -146,6 +147,11 @@ def feature_maps_figure(maps: Sequence[tuple[str, np.ndarray]]) -> go.Figure:
     fig.update_layout(base_layout(height, margin={"l": 10, "r": 10, "t": 30, "b": 10}))
     _image_axes(fig)
     return fig
+
+
+def faded(fig: go.Figure, opacity: float = STALE_OPACITY) -> go.Figure:
+    """The figure with every trace drawn at `opacity`: a result the model has moved past."""
+    return fig.update_traces(opacity=opacity)
 
 
 def probabilities_bar(
