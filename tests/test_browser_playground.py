@@ -1,4 +1,8 @@
-"""The Playground page in headless Chromium: live training, controls, and no leaked trainer."""
+"""The Playground page in headless Chromium: live training, controls, and no leaked trainer.
+
+Every wait is for something the page shows (the `status` line, a chart, the server page's thread
+count), bounded by the harness's constants; none is a fixed sleep.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,24 @@ import time
 
 import pytest
 
-from tests.browser_harness import REPO_ROOT, start_streamlit, stop_process
+from tests.browser_harness import (
+    BROWSER_TEST_TIMEOUT_S,
+    FIRST_LOAD_TIMEOUT_MS,
+    REPO_ROOT,
+    STATE_TIMEOUT_MS,
+    by_key,
+    open_app,
+    start_streamlit,
+    status_step,
+    status_text,
+    stop_process,
+    wait_changed,
+    wait_idle,
+    wait_status,
+    wait_step,
+)
 
-pytestmark = pytest.mark.browser
-
-TIMEOUT_MS = 30_000
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(BROWSER_TEST_TIMEOUT_S)]
 
 
 @pytest.fixture(scope="module")
@@ -23,80 +40,75 @@ def server(tmp_path_factory):
 
 
 def _open(browser, url: str):
-    page = browser.new_page(viewport={"width": 1500, "height": 1200})
-    page.goto(url)
-    page.wait_for_selector("[data-testid='stApp'][data-test-connection-state='CONNECTED']",
-                           timeout=TIMEOUT_MS)  # fmt: skip
-    page.wait_for_selector(".st-key-status", timeout=TIMEOUT_MS)
+    page = open_app(browser, url, viewport={"width": 1500, "height": 1200})
+    by_key(page, "status").first.wait_for(timeout=FIRST_LOAD_TIMEOUT_MS)
     return page
 
 
-def _step(page) -> int:
-    text = page.locator(".st-key-status").inner_text()
-    return int(re.search(r"step (\d+)", text).group(1))
-
-
-def _wait(predicate, timeout_s: float = 20.0, every_s: float = 0.2) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(every_s)
-    return False
-
-
 def _click(page, key: str) -> None:
-    page.locator(f".st-key-{key} button").first.click()
+    by_key(page, key).locator("button").first.click()
 
 
-def _live_trainers(browser, url: str) -> int:
-    page = browser.new_page()
-    try:
-        page.goto(f"{url}/server")
-        page.wait_for_selector(".st-key-server_status", timeout=TIMEOUT_MS)
-        text = page.locator(".st-key-server_status").inner_text()
-        return int(re.search(r"Trainer threads alive: (\d+)", text).group(1))
-    finally:
-        page.close()
+def _set_lr(page, value: str) -> None:
+    lr = page.locator(".st-key-lr input")
+    lr.click()
+    lr.fill(value)
+    lr.press("Enter")
+
+
+def _live_trainers(server_page) -> int:
+    """The server page's trainer-thread count, read from a fresh load of it."""
+    server_page.reload(wait_until="domcontentloaded", timeout=FIRST_LOAD_TIMEOUT_MS)
+    wait_idle(server_page, FIRST_LOAD_TIMEOUT_MS)
+    box = by_key(server_page, "server_status")
+    box.wait_for(timeout=STATE_TIMEOUT_MS)
+    return int(re.search(r"Trainer threads alive: (\d+)", box.inner_text()).group(1))
+
+
+def _wait_no_trainers(server_page) -> int:
+    """Reload the server page until it counts no trainer thread; the last count seen."""
+    deadline = time.monotonic() + STATE_TIMEOUT_MS / 1000
+    count = _live_trainers(server_page)
+    while count and time.monotonic() < deadline:
+        count = _live_trainers(server_page)  # each reload waits for the page's full run
+    return count
 
 
 def test_play_pause_reset_lr_and_close(browser, server):
     page = _open(browser, server)
-    assert _step(page) == 0
+    assert status_step(page) == 0
     loss_chart = page.locator(".st-key-loss_chart")
-    loss_chart.locator(".main-svg").first.wait_for(timeout=TIMEOUT_MS)
+    loss_chart.locator(".main-svg").first.wait_for(timeout=FIRST_LOAD_TIMEOUT_MS)
 
     # Play: the step number and the loss chart change with no further input
     _click(page, "play")
-    assert _wait(lambda: _step(page) > 0), "the step number never moved"
-    first_step, first_chart = _step(page), loss_chart.inner_html()
-    assert _wait(lambda: _step(page) > first_step + 100)
-    assert _wait(lambda: loss_chart.inner_html() != first_chart), "the loss chart never changed"
+    first_step = wait_step(page, at_least=1)  # "the step number never moved" if it times out
+    first_chart = loss_chart.inner_html()
+    wait_step(page, at_least=first_step + 101)
+    wait_changed(page, ".st-key-loss_chart", first_chart)  # the loss chart changed
 
     # the learning rate changes while running and reaches the trainer
-    lr = page.locator(".st-key-lr input")
-    lr.click()
-    lr.fill("0.1")
-    lr.press("Enter")
-    assert _wait(lambda: "lr 0.1 " in page.locator(".st-key-status").inner_text() + " ")
-    assert "running" in page.locator(".st-key-status").inner_text()
+    _set_lr(page, "0.1")
+    wait_status(page, r"\blr 0\.1\b")
+    assert "running" in status_text(page)
 
-    # Pause stops the step number
+    # Pause stops the step number: a later snapshot (after an lr change) shows the same step
     _click(page, "pause")
-    assert _wait(lambda: "paused" in page.locator(".st-key-status").inner_text())
-    paused_at = _step(page)
-    time.sleep(1.5)
-    assert _step(page) == paused_at
+    wait_status(page, r"\bpaused\b")
+    paused_at = status_step(page)
+    _set_lr(page, "0.03")
+    wait_status(page, r"\bpaused\b.*\blr 0\.03\b")
+    assert status_step(page) == paused_at
 
     # Reset returns to step 0
     _click(page, "reset")
-    assert _wait(lambda: _step(page) == 0)
+    wait_step(page, at_most=0)
 
     # closing the page ends its trainer thread
     _click(page, "play")
-    assert _wait(lambda: "running" in page.locator(".st-key-status").inner_text())
-    assert _live_trainers(browser, server) >= 1
-    page.close()
-    assert _wait(lambda: _live_trainers(browser, server) == 0, timeout_s=30, every_s=1.0), (
-        "the trainer thread outlived its tab"
-    )
+    wait_status(page, r"\brunning\b")
+    server_page = open_app(browser, f"{server}/server")
+    assert _live_trainers(server_page) >= 1
+    page.context.close()
+    assert _wait_no_trainers(server_page) == 0, "the trainer thread outlived its tab"
+    server_page.context.close()

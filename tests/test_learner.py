@@ -142,7 +142,7 @@ def test_step_acknowledges_its_own_steps_despite_other_callers(made: list[Traine
     finally:
         stop.set()
         other.join()
-    if ack.done:  # at 50 steps/s the 20 steps take 0.4 s, inside step's bounded wait (1.2 s)
+    if ack.done:  # at 50 steps/s the 20 steps take 0.4 s, inside step's bounded wait (5.2 s)
         assert ack.snapshot.step == 20
     else:  # a slow machine: then it says so, and the steps still complete
         assert ack.snapshot.step < 20
@@ -151,8 +151,8 @@ def test_step_acknowledges_its_own_steps_despite_other_callers(made: list[Traine
 
 
 def test_step_says_when_its_wait_ran_out(made: list[Trainer]) -> None:
-    t = _line(made, _cfg(steps_per_s=5.0))
-    ack = t.step(20)  # 4 s of steps against a 1.2 s wait
+    t = _line(made, _cfg(steps_per_s=2.0))
+    ack = t.step(20)  # 10 s of steps against a 5.2 s wait
     assert not ack.done and ack.snapshot.step < 20 and not ack.error
 
 

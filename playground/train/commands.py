@@ -18,7 +18,7 @@ from playground.train.learner import Learner, RequestError
 from playground.train.runinfo import Ack, RunInfo
 from playground.train.snapshot import Snapshot
 
-ACK_TIMEOUT_S = 1.0  # how long a command's caller waits for its acknowledgement
+ACK_TIMEOUT_S = 5.0  # how long a command's caller waits for its acknowledgement (a loaded machine)
 REQUEST_TIMEOUT_S = 10.0  # how long `ask` waits for an answer
 STEP_UNITS = ("batch", "epoch")
 LIVE_HPARAMS = frozenset(
