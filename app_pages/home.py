@@ -10,6 +10,7 @@ from ui.playbar import play_bar
 from ui.state import get_session, trainer_slot
 from ui.thumbs import dataset_previews
 from ui.urlstate import hidden_controls
+from ui.views import escape_markdown
 
 sess = get_session()
 params = dict(st.query_params)
@@ -18,9 +19,8 @@ page.load_setup(sess, params)
 slot = trainer_slot("playground")
 
 st.title("Neural Network Playground")
-for notice in sess.notices:
-    st.warning(notice)
-play_bar(slot, hidden=hidden)
+page.show_notices(sess)
+play_bar(slot, hidden=hidden, step_unit="one epoch", helps=page.PLAY_HELPS)
 
 left, right = st.columns([1, 2.6], gap="medium")
 with left:
@@ -38,11 +38,11 @@ with st.sidebar:
 
 error = page.update_config(sess, csv_path)
 if error:
-    feature_error.error(f"{error} — the current run keeps going with the last valid setup.")
+    feature_error.error(escape_markdown(f"{error}; the run keeps going with the last valid setup."))
 trainer = slot.ensure(sess.config)
 page.sync_url(sess, params)
 if trainer is None:
-    st.error(f"This setup cannot run: {slot.error}")
+    st.error(escape_markdown(f"This setup cannot run: {slot.error}"))
     st.stop()
 
 with right:

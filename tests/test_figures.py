@@ -382,6 +382,36 @@ def test_network_thumbnails_sit_on_their_neurons() -> None:
     np.testing.assert_array_equal(heatmaps[-1].z, args[5][::2, ::2])  # output, strided 30 -> 15
 
 
+@pytest.mark.parametrize(
+    ("units", "shown"),
+    [(1, 1), (2, 1), (2, 2), (3, 3), (6, 6)],
+    ids=["one output", "two-class softmax score", "two outputs", "three classes", "six classes"],
+)
+def test_network_graph_draws_every_output_unit(units: int, shown: int) -> None:
+    """K output units: K thumbnails, each its own grid, links into each, named by class."""
+    names, features, weights, biases, hidden, _ = _net([2, 4, units])
+    grid = np.tanh(np.random.default_rng(1).normal(size=(shown, R, R))).astype(np.float32)
+    fig = network_graph(names, features, weights, biases, hidden, grid, thumb=R)
+    heatmaps = [t for t in fig.data if t.type == "heatmap"]
+    assert len(heatmaps) == 2 + 4 + units
+    expected = np.concatenate([-grid, grid]) if shown < units else grid  # softmax: p0 = 1 - p1
+    for heat, g in zip(heatmaps[-units:], expected):
+        np.testing.assert_array_equal(heat.z, g)
+    (neurons,) = _by_name(fig, "neurons")
+    assert [list(d) for d in neurons.customdata][-units:] == [[2, i] for i in range(units)]
+    outputs = ["output"] if units == 1 else [f"output {i} (class {i})" for i in range(units)]
+    assert [t.split(",")[0] for t in neurons.hovertext[-units:]] == outputs
+    (hover,) = _by_name(fig, "link values")
+    assert len(hover.x) == 2 * 4 + 4 * units
+    assert hover.hovertext[-1].endswith(f"(layer 1 neuron 4 -> {outputs[-1]})")
+
+
+def test_network_graph_refuses_output_grids_that_do_not_match_the_units() -> None:
+    names, features, weights, biases, hidden, _ = _net([2, 4, 3])
+    with pytest.raises(ValueError, match="2 output grids for 3 output units"):
+        network_graph(names, features, weights, biases, hidden, np.zeros((2, R, R)))
+
+
 def test_network_graph_height_grows_with_the_widest_column() -> None:
     small = network_graph(*_net([2, 2, 1]))
     big = network_graph(*_net([2, 16, 1]))

@@ -11,7 +11,7 @@ from playground.config import RunConfig, with_value
 from playground.presets import PRESETS, get_preset
 from ui.controls import config_from_widgets, read, widget_values
 from ui.images_widgets import IMAGES, images_values, initial_config
-from ui.urlstate import UI_PARAMS, config_from_params, config_to_params, url_rows
+from ui.urlstate import PAGE_DEFAULT, UI_PARAMS, config_from_params, config_to_params, url_rows
 from ui.widgets import PLAYGROUND, playground_values, view_defaults
 
 TWO_D = [name for name, (_, cfg) in PRESETS.items() if cfg.data.is_2d]
@@ -71,7 +71,7 @@ def test_n_classes_applies_only_to_spiral_and_blobs() -> None:
 
 
 def test_widget_scale_differs_from_the_config_scale() -> None:
-    cfg = with_value(RunConfig(), "data.train_ratio", 0.7)
+    cfg = with_value(PAGE_DEFAULT, "data.train_ratio", 0.7)
     assert playground_values(cfg)["train_ratio"] == 70
     assert config_to_params(cfg) == {"train_ratio": "0.7"}  # the URL holds the config value
     assert config_from_params({"train_ratio": "0.7"})[0] == cfg

@@ -10,6 +10,8 @@ without a widget kind lives only in the URL.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -22,6 +24,7 @@ from playground.config import ConfigError, RunConfig
 RADIO, SLIDER, SELECT, SELECT_SLIDER = "radio", "slider", "select", "select_slider"
 NUMBER, CHECKBOX, TOGGLE, TEXT, CHECKS = "number", "checkbox", "toggle", "text", "checks"
 Values = Mapping[str, Any]  # widget key -> value (st.session_state, or a plain dict in tests)
+NUMBER_TEXT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)  # digits 0-9 only
 
 
 def plain(value: Any) -> Any:
@@ -59,6 +62,7 @@ class Control:
     when: Callable[[Values], bool] | None = None  # drawn only while this holds
     on_change: Callable[[], None] | None = None
     widget_options: Mapping[str, Any] = field(default_factory=dict)  # extra st.* arguments
+    allowed: str = ""  # what a typed value may be, for messages ("" = lo to hi)
 
     @property
     def url_name(self) -> str | None:
@@ -104,6 +108,18 @@ def write(d: dict, path: str, value: Any) -> None:
     for part in parents:
         d = d[part]
     d[last] = value
+
+
+def parse_number(text: Any) -> float:
+    """A typed number: plain decimal text in ASCII digits ("3", "-0.5", "1e-3"), or a number.
+
+    float() alone would take "٣" (an Arabic-Indic 3), "1_0", "nan" and "inf".
+    """
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        return float(text)
+    if not isinstance(text, str) or not NUMBER_TEXT.fullmatch(text.strip()):
+        raise ConfigError(f"{text!r} is not a number written with the digits 0-9")
+    return float(text)
 
 
 def _options(c: Control, values: Values) -> list[Any]:
@@ -158,6 +174,61 @@ def config_from_widgets(controls: Table, base: RunConfig, values: Values) -> Run
         if isinstance(e, ConfigError):
             raise
         raise ConfigError(f"widgets: {e}") from None
+
+
+# ---- typed values ----------------------------------------------------------------------------
+
+
+def is_typed(c: Control) -> bool:
+    """True for a widget the user types into: number and text inputs, open select boxes."""
+    return c.kind in (NUMBER, TEXT) or bool(c.widget_options.get("accept_new_options"))
+
+
+def allowed_text(c: Control) -> str:
+    """What the control accepts, for a message ("1 to 64")."""
+    if c.allowed:
+        return c.allowed
+    if c.lo is not None and c.hi is not None:
+        return f"{c.lo:g} to {c.hi:g}"
+    return "a value the control offers"
+
+
+def typed_error(c: Control, value: Any, base: RunConfig, base_values: Values) -> str:
+    """Why a typed value cannot be used, with every other widget at base_values ("" if it can)."""
+    try:
+        lo, hi = (-math.inf if c.lo is None else c.lo), (math.inf if c.hi is None else c.hi)
+        if c.kind == NUMBER and not lo <= parse_number(value) <= hi:
+            raise ConfigError("out of range")
+        if c.path or c.put:
+            config_from_widgets({c.key: c}, base, dict(base_values) | {c.key: value})
+    except (ConfigError, TypeError, ValueError) as e:
+        return str(e) or "not allowed"
+    return ""
+
+
+def check_typed(
+    controls: Iterable[Control], base: RunConfig, base_values: Values, values: Values
+) -> tuple[dict[str, Any], list[str]]:
+    """Typed values that cannot be used: the previous value to restore for each, and one
+    message per control naming it and what it accepts."""
+    restore, messages = {}, []
+    for c in controls:
+        if not is_typed(c) or c.key not in values or c.key not in base_values:
+            continue
+        value, previous = values[c.key], base_values[c.key]
+        if value == previous or not typed_error(c, value, base, base_values):
+            continue
+        restore[c.key] = previous
+        messages.append(
+            f"{c.label or c.key}: {value!r} is not allowed (allowed: {allowed_text(c)}); "
+            f"kept {previous!r}."
+        )
+    return restore, messages
+
+
+def number_row(key: str, label: str, lo: float, hi: float) -> Control:
+    """A number input outside the table (a per-layer neuron count), for check_typed."""
+    return Control(key, kind=NUMBER, label=label, lo=lo, hi=hi)
 
 
 def init_state(values: Mapping[str, Any], force: bool = False) -> None:

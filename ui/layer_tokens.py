@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from playground.config import _KIND_FIELDS, ConfigError, LayerKind, LayerSpec
+from playground.config import _KIND_FIELDS, ConfigError, Init, LayerKind, LayerSpec
+from ui.controls import parse_number
 
 
 def layer_to_token(spec: LayerSpec) -> str:
@@ -14,7 +15,8 @@ def layer_to_token(spec: LayerSpec) -> str:
 
 
 def layer_from_token(token: str) -> dict:
-    """The inverse of layer_to_token, as a plain dict for RunConfig.from_dict."""
+    """The inverse of layer_to_token, as a plain dict for RunConfig.from_dict; a dense token
+    without its init ("8:tanh") gets the page's, TensorFlow Playground's."""
     parts = token.split(":")
     kind = LayerKind.DENSE
     if parts[0] in {k.value for k in LayerKind}:
@@ -23,19 +25,20 @@ def layer_from_token(token: str) -> dict:
     if len(parts) > len(names):
         raise ConfigError(f"layers: {token!r} has too many parts for a {kind.value} layer")
     numeric = ("units", "channels", "kernel", "stride", "padding", "p")
-    return {"kind": kind.value} | {
-        name: _number(raw) if name in numeric else raw for name, raw in zip(names, parts)
-    }
+    default = {"init": Init.PLAYGROUND.value} if kind == LayerKind.DENSE else {}
+    return (
+        {"kind": kind.value}
+        | default
+        | {name: _number(raw) if name in numeric else raw for name, raw in zip(names, parts)}
+    )
 
 
 def _number(raw: str) -> float | int:
     try:
-        return int(raw)
-    except ValueError:
-        try:
-            return float(raw)
-        except ValueError:
-            raise ConfigError(f"layers: {raw!r} is not a number") from None
+        value = parse_number(raw)  # digits 0-9 only: int() would take "٣"
+    except ConfigError:
+        raise ConfigError(f"layers: {raw!r} is not a number written with 0-9") from None
+    return int(value) if value.is_integer() and "." not in raw and "e" not in raw.lower() else value
 
 
 def layers_to_url(layers: tuple[LayerSpec, ...]) -> str:

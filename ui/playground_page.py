@@ -7,37 +7,69 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from playground.config import ConfigError, RunConfig, with_value
-from playground.data.datasets import DataError, parse_expression
+from playground.config import ConfigError, with_value
+from playground.data.datasets import DataError
 from playground.train.snapshot import Snapshot, Status
 from playground.train.trainer import Trainer
 from ui import views
-from ui.controls import init_state
+from ui.controls import Control, check_typed, init_state, number_row
 from ui.state import Session
 from ui.upload import csv_choices, csv_upload
 from ui.urlstate import (
+    PAGE_DEFAULT,
     config_from_params,
     config_to_params,
     hide_params,
     view_from_params,
     view_to_params,
 )
-from ui.widgets import VIEW_KEYS, playground_config, playground_values, view_defaults
+from ui.widgets import (
+    MAX_UI_UNITS,
+    PLAYGROUND,
+    VIEW_KEYS,
+    playground_config,
+    playground_values,
+    view_defaults,
+)
 
 REFRESH_S = 0.2  # status, boundary and loss curve (the issue asks for >= 4 refreshes/s)
 NETWORK_REFRESH_S = 2.0  # the network picture (48 heatmaps on the spiral) and extra views
 WAITING_REFRESH_S = 1.0  # waiting for a free training slot: poll for it slowly
+PLAY_HELPS = {"step": "Pause, then train one epoch or one batch (the box beside the buttons)."}
 
 
 def load_setup(sess: Session, params: Mapping[str, str]) -> None:
-    """A shared link's setup on the tab's first run; the widgets' state on every run."""
+    """A shared link's setup on the tab's first run; the widgets' state on every run, where a
+    typed value that cannot be used goes back to the previous one, with a message."""
     if not sess.url_loaded:
-        sess.config, sess.notices = config_from_params(params, RunConfig())
+        sess.config, sess.notices = config_from_params(params, PAGE_DEFAULT)
         sess.view = view_defaults() | view_from_params(params)
         init_state(playground_values(sess.config) | sess.view, force=True)
         sess.url_loaded = True
     init_state(view_defaults() | sess.view)
-    init_state(playground_values(sess.config))
+    previous = playground_values(sess.config) | sess.view
+    init_state(previous)
+    n_layers = len(sess.config.model.layers)
+    restore, messages = check_typed(
+        typed_controls(n_layers), sess.config, previous, st.session_state
+    )
+    init_state(restore, force=True)  # before the widgets are drawn: allowed
+    sess.notices = [*sess.notices, *messages]
+
+
+def typed_controls(n_layers: int) -> list[Control]:
+    """Every control the user types into: the table's, and each dense layer's neuron count."""
+    units = [number_row(f"units_{i}", f"Layer {i + 1} neurons", 1, MAX_UI_UNITS)
+             for i in range(n_layers)]  # fmt: skip
+    return [*PLAYGROUND.values(), *units]
+
+
+def show_notices(sess: Session) -> None:
+    """The messages of this run (a bad URL value, a refused typed value, a failed edit), once;
+    their text is escaped, so the user's own text shows as typed."""
+    for notice in sess.notices:
+        st.warning(views.escape_markdown(notice))
+    sess.notices = []
 
 
 def csv_controls(hidden: frozenset[str]) -> str | None:
@@ -55,9 +87,7 @@ def csv_controls(hidden: frozenset[str]) -> str | None:
 def update_config(sess: Session, csv_path: str | None) -> str:
     """sess.config from the widgets; on a bad value the message ("" if none), config kept."""
     try:
-        cfg = playground_config(sess.config)
-        for expr in cfg.data.custom_features:
-            parse_expression(expr)
+        cfg = playground_config(sess.config)  # custom features are checked as they are parsed
         if csv_path and st.session_state.get("use_csv"):
             target, task = csv_choices()
             cfg = with_value(cfg, "data", cfg.data.to_csv(csv_path, target, task))

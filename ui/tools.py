@@ -8,6 +8,7 @@ from playground.config import ConfigError, LayerKind, RunConfig
 from playground.train.trainer import RequestError
 from ui.controls import init_state
 from ui.state import Session, TrainerSlot, get_session
+from ui.views import escape_markdown
 from ui.widgets import playground_values
 
 MAX_CONFIG_BYTES = 1_000_000
@@ -73,18 +74,41 @@ def tools(slot: TrainerSlot, sess: Session) -> None:
     st.selectbox("Inspect neuron (More views → Neuron)", options or ["(no hidden neurons)"],
                  key="neuron", disabled=not options,
                  help="Outlined in the network picture; shown large under More views.")  # fmt: skip
-    st.markdown("**Set a weight by hand** (source 0 = the bias)")
-    n_layers = len([s for s in cfg.model.layers if s.is_trainable]) + 1
+    _weight_editor(slot)
+    _explain_link(slot, sess)
+
+
+def weight_shapes(slot: TrainerSlot) -> list[tuple[int, int]]:
+    """(neurons, inputs) of each trainable layer of the live run, the output's last."""
+    trainer = slot.trainer
+    layers = trainer.latest().layers if trainer is not None else ()
+    return [(int(p.weights.shape[0]), int(p.weights.shape[1])) for p in layers]
+
+
+def _bounded(key: str, hi: int, lo: int = 1) -> int:
+    """Bring a number input's value into lo..hi before it is drawn (the run's sizes changed)."""
+    value = min(max(int(st.session_state.get(key, lo)), lo), hi)
+    st.session_state[key] = value
+    return hi
+
+
+def _weight_editor(slot: TrainerSlot) -> None:
+    """Layer, neuron, input and value of one weight, each bounded by the live layer sizes."""
+    st.markdown("**Set a weight by hand** (from 0 = the bias)")
+    shapes = weight_shapes(slot) or [(1, 1)]
     cols = st.columns(4)
-    cols[0].number_input(
-        "Layer", 1, n_layers, key="w_layer", help="Trainable layer; last = output."
-    )
-    cols[1].number_input("To neuron", 1, 512, key="w_to", help="Neuron of that layer.")
-    cols[2].number_input("From", 0, 512, key="w_from", help="Input neuron, or 0 for the bias.")
+    n_layers = _bounded("w_layer", len(shapes))
+    layer = int(cols[0].number_input("Layer", 1, n_layers, key="w_layer",
+                                     help=f"Trainable layer 1..{n_layers}; the last is the "
+                                     "output."))  # fmt: skip
+    rows, inputs = shapes[layer - 1]
+    cols[1].number_input("To neuron", 1, _bounded("w_to", rows), key="w_to",
+                         help=f"Neuron 1..{rows} of layer {layer}.")  # fmt: skip
+    cols[2].number_input("From", 0, _bounded("w_from", inputs, lo=0), key="w_from",
+                         help=f"Input 1..{inputs} of layer {layer}; 0 = the bias.")  # fmt: skip
     cols[3].number_input("Value", -100.0, 100.0, 0.0, key="w_value", format="%.4f")
     st.button("Set weight", key="set_weight", on_click=_set_weight, args=(slot,),
               help="Writes the value into the live model between two steps.")  # fmt: skip
-    _explain_link(slot, sess)
 
 
 def _explain_link(slot: TrainerSlot, sess: Session) -> None:
@@ -102,6 +126,6 @@ def _explain_link(slot: TrainerSlot, sess: Session) -> None:
     try:
         sess.backprop.request = trainer.ask("backprop_spec", index=int(index))
     except RequestError as e:
-        st.warning(f"Too big or unusual for the Backprop page: {e}")
+        st.warning(escape_markdown(f"Too big or unusual for the Backprop page: {e}"))
         return
     st.switch_page("app_pages/backprop.py")

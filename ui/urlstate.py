@@ -1,16 +1,18 @@
 """Config <-> URL query parameters, derived from the Playground's control table (pure functions).
 
-A copied link reproduces the setup: every config field that differs from the defaults is one
-parameter, named by its row in ui.widgets.PLAYGROUND (the widget's key, or the row's `url`).
+A copied link reproduces the setup: every config field that differs from the page's default
+(PAGE_DEFAULT) is one parameter, named by its row in ui.widgets.PLAYGROUND (the widget's key, or
+the row's `url`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from playground.config import ConfigError, RunConfig, with_value
-from ui.controls import Control, Table, read
+from playground.config import ConfigError, Init, ModelConfig, RunConfig, with_value
+from ui.controls import Control, Table, parse_number, read
 from ui.layer_tokens import layer_from_token, layer_to_token
 from ui.widgets import PLAYGROUND, VIEW_KEYS
 
@@ -20,14 +22,27 @@ UI_PARAMS = tuple(k for k in VIEW_KEYS if PLAYGROUND[k].url_name)  # view toggle
 __all__ = ["config_from_params", "config_to_params", "layer_from_token", "layer_to_token"]
 
 
+def _page_default() -> RunConfig:
+    """The default config with TensorFlow Playground's initialisation: TFP's 4-2 tanh network
+    on the circle starts from U(-0.5, 0.5) weights and 0.1 biases (Init.PLAYGROUND)."""
+    base = RunConfig()
+    layers = tuple(dataclasses.replace(s, init=Init.PLAYGROUND) for s in base.model.layers)
+    return base.replace(model=ModelConfig(layers, base.model.output_activation))
+
+
+PAGE_DEFAULT = _page_default()  # the Playground page's first setup; links hold the differences
+
+
 def url_rows(controls: Table = PLAYGROUND) -> list[Control]:
     """The rows of config fields that travel in the URL, in the order they are applied."""
     return [c for c in controls.values() if c.path and c.url_name]
 
 
-def config_to_params(cfg: RunConfig, controls: Table = PLAYGROUND) -> dict[str, str]:
-    """Query parameters holding every field that differs from the defaults."""
-    default, params = RunConfig(), {}
+def config_to_params(
+    cfg: RunConfig, controls: Table = PLAYGROUND, default: RunConfig = PAGE_DEFAULT
+) -> dict[str, str]:
+    """Query parameters holding every field that differs from the page's default."""
+    params = {}
     for c in url_rows(controls):
         value = read(cfg, c.path)
         if value != read(default, c.path):
@@ -48,15 +63,16 @@ def _to_text(c: Control, value: Any) -> str:
 def config_from_params(
     params: Mapping[str, str], base: RunConfig | None = None, controls: Table = PLAYGROUND
 ) -> tuple[RunConfig, list[str]]:
-    """Apply known query parameters to base; returns the config and one message per bad one."""
-    cfg, errors = base or RunConfig(), []
+    """Apply known query parameters to base (the page's default); returns the config and one
+    message per bad value, which is dropped (the rest of the link still applies)."""
+    cfg, errors = base or PAGE_DEFAULT, []
     for c in url_rows(controls):  # data before train: later checks see the dataset
         raw = params.get(c.url_name)
         if raw is None:
             continue
         try:
             cfg = with_value(cfg, c.path, _from_text(c, raw, read(cfg, c.path)))
-        except (ConfigError, ValueError) as e:
+        except (ConfigError, TypeError, ValueError) as e:
             errors.append(f"URL parameter {c.url_name}={raw!r} ignored: {e}")
     return cfg, errors
 
@@ -74,10 +90,7 @@ def _from_text(c: Control, raw: str, current: Any) -> Any:
 
 
 def _number(raw: str, kind: type) -> float | int:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{raw!r} is not a number") from None
+    value = parse_number(raw)  # digits 0-9 only: float() would take "٣" and "nan"
     return int(value) if kind is int and value.is_integer() else value
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +33,14 @@ _STATUS_ICON = {
 }
 
 
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def escape_markdown(text: str) -> str:
+    """Text shown as typed inside a Streamlit message: `__init__` stays `__init__`, not bold."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
 def guarded(view: Callable[..., None]) -> Callable[..., None]:
     """A view that fails shows its error in place; the rest of the page and the run go on."""
 
@@ -40,7 +49,9 @@ def guarded(view: Callable[..., None]) -> Callable[..., None]:
         try:
             view(*args, **kwargs)
         except Exception as e:  # noqa: BLE001 - one broken chart must not blank the page
-            st.error(f"This view failed and was skipped ({type(e).__name__}: {e}).")
+            st.error(
+                escape_markdown(f"This view failed and was skipped ({type(e).__name__}: {e}).")
+            )
 
     return safe
 
@@ -70,11 +81,12 @@ def status_line(snap: Snapshot) -> None:
             f"epoch {snap.epoch}{speed} · lr {snap.lr:g} · device {snap.device.upper()}"
         )
         if snap.status in (Status.DIVERGED, Status.FAILED):
-            st.error(snap.message)
+            st.error(escape_markdown(snap.message))
         elif snap.message:
-            st.info(snap.message)
+            st.info(escape_markdown(snap.message))
         if snap.probe_error:
-            st.warning(f"A view's probe failed (training goes on): {snap.probe_error}")
+            text = f"A view's probe failed (training goes on): {snap.probe_error}"
+            st.warning(escape_markdown(text))
 
 
 @guarded
@@ -120,15 +132,22 @@ def scale_legend(task: str, k: int) -> str:
     )
 
 
+def network_figure(info: RunInfo, snap: Snapshot, selected: tuple[int, int] | None) -> Any:
+    """The network picture of a snapshot (None without 2-D grids): every output unit drawn."""
+    if snap.grid is None or not snap.layers or info.input_grids is None:
+        return None
+    return network.network_graph(
+        list(info.feature_names), info.input_grids, [p.weights for p in snap.layers],
+        [p.bias for p in snap.layers], list(snap.neuron_grids), snap.grid, selected=selected,
+    )  # fmt: skip
+
+
 @guarded
 def network_chart(info: RunInfo, snap: Snapshot, selected: tuple[int, int] | None) -> None:
     """Every neuron as a heatmap thumbnail, links coloured and sized by weight."""
-    if snap.grid is None or not snap.layers or info.input_grids is None:
+    fig = network_figure(info, snap, selected)
+    if fig is None:
         return
-    fig = network.network_graph(
-        list(info.feature_names), info.input_grids, [p.weights for p in snap.layers],
-        [p.bias for p in snap.layers], list(snap.neuron_grids), snap.grid[0], selected=selected,
-    )  # fmt: skip
     with st.container(key="network_chart"):
         live_chart(fig, NETWORK_WIDTH)
 

@@ -21,6 +21,7 @@ from playground.config import (
     Schedule,
     Task,
 )
+from playground.data.expressions import parse_expression
 from ui.controls import (
     CHECKS,
     NUMBER,
@@ -37,6 +38,7 @@ from ui.controls import (
     draw_rows,
     init_state,
     is_shown,
+    parse_number,
     table,
     widget_values,
 )
@@ -59,8 +61,11 @@ ACTIVATIONS = [a.value for a in Activation]
 LAYER_HELP = {
     "units": "Neurons in this layer. Each draws a heatmap of its output over the plane.",
     "act": "This layer's non-linearity.",
-    "init": "How this layer's weights start: zeros (they never break symmetry), small normal, "
-    "Xavier, He (kaiming), orthogonal, or TensorFlow Playground's U(-0.5, 0.5).",
+    "init": "How this layer's weights start. playground: TensorFlow Playground's, weights "
+    "U(-0.5, 0.5) and biases 0.1; zeros: all 0, so the neurons stay identical; uniform: "
+    "U(-0.05, 0.05); normal: N(0, 0.01²); xavier_uniform / xavier_normal: variance 2 / (fan_in "
+    "+ fan_out), for tanh; kaiming_uniform / kaiming_normal (He): variance 2 / fan_in, for ReLU; "
+    "orthogonal: a random orthogonal matrix. The others start biases at 0.",
     "kind": "dense: neurons; dropout: randomly silences inputs while training; "
     "batchnorm: normalises activations.",
     "p": "Probability that dropout silences each input while training.",
@@ -100,6 +105,14 @@ def _losses(v: Values) -> list[str]:
     if Task(v["problem"]) == Task.REGRESSION:
         return [x for x in losses if x not in ("cross_entropy", "bce")]
     return losses
+
+
+def _features(text: str, sep: str = ";") -> list[str]:
+    """'x1*x2; sin(x1)' -> the expressions, each checked (DataError names a bad one)."""
+    exprs = [c.strip() for c in text.split(sep) if c.strip()]
+    for expr in exprs:
+        parse_expression(expr)
+    return exprs
 
 
 def _speed_label(steps_per_s: float) -> str:
@@ -144,8 +157,10 @@ PLAYGROUND = table(
             help="Inputs fed to the network, computed from the point (x1, x2). With x1^2 and "
             "x2^2 a single neuron can draw a circle."),
     Control("custom_features", "data.custom_features", TEXT, "Your own features", url_sep="|",
-            fmt="; ".join, parse=lambda s: [c.strip() for c in s.split(";") if c.strip()],
+            fmt="; ".join, parse=_features, url_parse=lambda s: _features(s, "|"),
             widget_options={"placeholder": "x1*x2^2; exp(-x1^2)"},
+            allowed="expressions over x1, x2 separated by ';', with numbers, + - * / ^ and "
+            "sin cos tan exp log sqrt abs tanh sigmoid",
             help="Your own inputs as expressions over x1 and x2, separated by ';', e.g. "
             "x1*x2^2; exp(-x1^2). Allowed: + - * / ^, sin cos tan exp log sqrt abs tanh sigmoid."),
     Control("n_classes", "data.n_classes", SLIDER, "Classes", lo=2, hi=6, when=_multiclass,
@@ -158,9 +173,14 @@ PLAYGROUND = table(
     Control("optimizer", "train.optimizer", SELECT, "Optimizer",
             options=[x.value for x in Optimizer],
             help="How gradients become updates: plain SGD, momentum, or adaptive (Adam, ...)."),
-    Control("lr", "train.lr", SELECT, "Learning rate", options=LEARNING_RATES, parse=float,
+    Control("lr", "train.lr", SELECT, "Learning rate", options=LEARNING_RATES, parse=parse_number,
             widget_options={"accept_new_options": True},
-            help="Step size of each update. Changes live. Too big (try 10) and the loss explodes."),
+            allowed="a number from 1e-07 to 100, in the digits 0-9",
+            help="Step size of each update; pick one or type your own. Changes live. Too big "
+            "stops learning: at 10 the tanh nets of circle, xor and spiral saturate within the "
+            "first epoch and stay at chance (accuracy about 50 %, the loss flat, no nan), gauss "
+            "still learns, and on the regression sets the loss turns nan within the first epoch "
+            "(the last good weights come back)."),
     Control("momentum", "train.momentum", SLIDER, "Momentum", lo=0.0, hi=0.99, parse=float,
             hide="optimizer", when=lambda v: v["optimizer"] in MOMENTUM_OPTIMIZERS,
             help="Fraction of the previous update kept (momentum, nesterov, rmsprop)."),
@@ -246,7 +266,7 @@ def _layer_dict(v: Values, i: int) -> dict[str, Any]:
     if kind == LayerKind.DENSE.value:
         return {"kind": kind, "units": int(v.get(f"units_{i}", 4)),
                 "activation": v.get(f"act_{i}", v.get("activation", "tanh")),
-                "init": v.get(f"init_{i}", Init.XAVIER_UNIFORM.value)}  # fmt: skip
+                "init": v.get(f"init_{i}", Init.PLAYGROUND.value)}  # fmt: skip
     if kind == LayerKind.DROPOUT.value:
         return {"kind": kind, "p": float(v.get(f"p_{i}", 0.5))}
     return {"kind": kind}
@@ -259,7 +279,8 @@ def _put_layers(d: dict, v: Values) -> None:
 def _new_layer_defaults(n: int) -> dict[str, Any]:
     """Widget values for layers added with the + control: like the layer before them."""
     s = st.session_state
-    first = layer_values((LayerSpec(activation=Activation(s.get("activation", "tanh"))),))
+    act = Activation(s.get("activation", "tanh"))
+    first = layer_values((LayerSpec(activation=act, init=Init.PLAYGROUND),))
     out: dict[str, Any] = {}
     for i in range(n):
         out |= {f"{name}_{i}": s.get(f"{name}_{i - 1}", first[f"{name}_0"])

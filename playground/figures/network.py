@@ -43,11 +43,14 @@ def network_graph(
         weights: per layer (units_k, units_{k-1}), nn.Linear layout; the last is the output's.
         biases: per layer (units_k,).
         neuron_grids: per hidden layer (units_k, R, R) activations over the plane.
-        output_grid: (R, R) the shown output.
+        output_grid: (K, R, R) the shown output, one grid per output unit ((R, R) for one), or
+            (1, R, R) for a two-unit softmax shown as one score (see output_unit_grids).
         selected: (layer_index, neuron_index) to outline; layer 0 is the inputs.
     Neurons carry customdata [layer_index, neuron_index] for click selection.
     """
-    grids = [_scaled_features(feature_grids), *neuron_grids, output_grid[None]]
+    units = int(np.shape(weights[-1])[0]) if weights else len(feature_grids)
+    outputs = output_unit_grids(output_grid, units)
+    grids = [_scaled_features(feature_grids), *neuron_grids, outputs]
     counts = [len(g) for g in grids]  # neurons per column
     _check_shapes(counts, weights, biases)
     centres = _centres(counts)  # per column (n, 2)
@@ -66,6 +69,21 @@ def network_graph(
     label_chars = max((len(n) for n in feature_names), default=0)
     layout = _layout(counts, selected, fig_height, label_chars)
     return go.Figure(traces, layout, _validate=False)
+
+
+def output_unit_grids(output_grid: np.ndarray, units: int) -> np.ndarray:
+    """(units, R, R): one thumbnail per output unit from the shown output (K, R, R) or (R, R).
+
+    Two classes under softmax are shown as one score s = 2 p1 - 1; unit 0's own score is
+    2 p0 - 1 = -s (p0 = 1 - p1), so both units get their thumbnail.
+    """
+    grid = np.asarray(output_grid)
+    grid = grid[None] if grid.ndim == 2 else grid
+    if len(grid) == 1 and units == 2:
+        return np.concatenate([-grid, grid])
+    if len(grid) != units:
+        raise ValueError(f"network_graph: {len(grid)} output grids for {units} output units")
+    return grid
 
 
 def _scaled_features(feature_grids: np.ndarray) -> np.ndarray:
@@ -93,7 +111,9 @@ def _centres(counts: list[int]) -> list[np.ndarray]:
 def _neuron_names(feature_names: list[str], counts: list[int]) -> list[list[str]]:
     """Per column the display name of each neuron (1-based neuron numbers)."""
     hidden = [[f"layer {c} neuron {i + 1}" for i in range(n)] for c, n in enumerate(counts)]
-    return [list(feature_names), *hidden[1:-1], ["output"]]
+    k = counts[-1]
+    outputs = ["output"] if k == 1 else [f"output {i} (class {i})" for i in range(k)]
+    return [list(feature_names), *hidden[1:-1], outputs]
 
 
 def _thumbnail(grid: np.ndarray, centre: np.ndarray, thumb: int) -> dict[str, Any]:
@@ -226,7 +246,8 @@ def _labels(
 ) -> dict[str, Any]:
     """Feature names left of the inputs and a title above each column, as one text trace."""
     top = (max(counts) - 1) / 2 * PITCH + 0.5 + HEADER / 2
-    titles = ["inputs", *(f"{n} units" for n in counts[1:-1]), "output"]  # short: columns are
+    last = "output" if counts[-1] == 1 else "outputs"
+    titles = ["inputs", *(f"{n} units" for n in counts[1:-1]), last]  # short: columns are
     # about 50 px apart on the page; hovering a neuron names its layer
     x = [*(centres[0][:, 0] - 0.6), *(c * COLUMN_GAP for c in range(len(counts)))]
     y = [*centres[0][:, 1], *([top] * len(counts))]
