@@ -47,10 +47,14 @@ def draw_digit() -> np.ndarray | None:
         values = np.clip(grid.to_numpy(dtype=np.float32), 0, 16) / 16.0
         return values if values.any() else None
     st.caption("Draw one digit, large and centred; the bin icon clears the canvas.")
-    result = st_canvas(stroke_width=16, stroke_color="#000000", background_color="",
-                       height=CANVAS_PX, width=CANVAS_PX, drawing_mode="freedraw",
-                       return_image_data=True, key="img_canvas")  # fmt: skip
-    data = result.image_data if result is not None else None
+    try:
+        result = st_canvas(stroke_width=16, stroke_color="#000000", background_color="",
+                           height=CANVAS_PX, width=CANVAS_PX, drawing_mode="freedraw",
+                           return_image_data=True, key="img_canvas")  # fmt: skip
+        data = result.image_data if result is not None else None
+    except (ValueError, OSError) as e:  # a drawing that is no PNG image (PIL's errors are these)
+        st.warning(f"The drawing could not be read ({type(e).__name__}); clear it and draw again.")
+        return None
     return downsample_drawing(data) if data is not None else None
 
 

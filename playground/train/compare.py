@@ -149,14 +149,19 @@ _VARIANT_MAKERS = {
 def parse_values(axis: str, text: str) -> list[Any]:
     """Comma-separated values as typed by a user, converted for `axis`."""
     items = [t.strip() for t in text.split(",") if t.strip()]
-    try:
-        if axis == "lr":
-            return [float(t) for t in items]
-        if axis in ("batch_size", "depth"):
-            return [int(t) for t in items]
-    except ValueError as e:
-        raise ConfigError(f"compare.values: {e}") from None
-    return items
+    kind = {"lr": float, "batch_size": int, "depth": int}.get(axis)
+    if kind is None:
+        return items
+    values = []
+    for item in items:
+        if not item.isascii():  # float() takes other scripts' digits; a user meant none
+            raise ConfigError(f"compare.values ({axis}): {item[:24]!r} is not a number")
+        try:
+            values.append(kind(item))
+        except ValueError:
+            what = "a whole number" if kind is int else "a number"
+            raise ConfigError(f"compare.values ({axis}): {item[:24]!r} is not {what}") from None
+    return values
 
 
 class CompareRun:
