@@ -58,7 +58,8 @@ class Init(str, Enum):
 
 
 class Loss(str, Enum):
-    MSE = "mse"
+    SQUARE = "square"  # TensorFlow Playground's: 1/2 (o - t)^2 over outputs, mean over examples
+    MSE = "mse"  # mean of (o - t)^2 over every output: twice square's value with one output
     CROSS_ENTROPY = "cross_entropy"
     BCE = "bce"
     HUBER = "huber"

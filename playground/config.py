@@ -169,7 +169,7 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    loss: Loss = Loss.MSE  # with a tanh output and +-1 targets, as TensorFlow Playground
+    loss: Loss = Loss.SQUARE  # TensorFlow Playground's; on two classes: tanh output, +-1 targets
     optimizer: Optimizer = Optimizer.SGD
     lr: float = 0.03
     momentum: float = 0.9  # momentum, nesterov, rmsprop

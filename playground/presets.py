@@ -22,11 +22,12 @@ def _dense(*units: int, act: Activation = Activation.TANH, init: Init = Init.XAV
     return tuple(LayerSpec(units=u, activation=act, init=init) for u in units)
 
 
-def _toy(name: DatasetName, layers, steps: int, **data) -> RunConfig:
+def _toy(name: DatasetName, layers, steps: int, loss: Loss = Loss.SQUARE, **data) -> RunConfig:
+    """A 2-D toy with TensorFlow Playground's training: SGD lr 0.03, batch 10, square loss."""
     return RunConfig(
         data=DataConfig(name=name, **data),
         model=ModelConfig(layers=layers),
-        train=TrainConfig(max_steps=steps),
+        train=TrainConfig(loss=loss, max_steps=steps),
     )
 
 
@@ -48,13 +49,16 @@ PRESETS: dict[str, tuple[str, RunConfig]] = {
     ),
     "xor": ("xor, 8-4 tanh on x1, x2", _toy(DatasetName.XOR, _dense(8, 4), 4000)),
     "gauss": ("two Gaussians, 4-2 tanh", _toy(DatasetName.GAUSS, _dense(4, 2), 1000)),
-    "moons": ("two moons, 8-8 tanh", _toy(DatasetName.MOONS, _dense(8, 8), 4000)),
+    "moons": (
+        "two moons, 8-8 tanh, mse (not in TensorFlow Playground)",
+        _toy(DatasetName.MOONS, _dense(8, 8), 4000, loss=Loss.MSE),
+    ),
     "spiral": (
         "spiral, 6 x 8 tanh on all 7 features, SGD lr 0.03 batch 10 (TF Playground's hard case)",
         RunConfig(
             data=DataConfig(name=DatasetName.SPIRAL, features=FEATURES),
             model=ModelConfig(layers=_dense(8, 8, 8, 8, 8, 8, init=Init.PLAYGROUND)),
-            train=TrainConfig(max_steps=30000),
+            train=TrainConfig(loss=Loss.SQUARE, max_steps=30000),
         ),
     ),
     "spiral-3": (

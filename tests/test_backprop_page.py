@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import re
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -132,3 +134,63 @@ def test_a_bad_request_is_reported():
     at = _with_request({"layers": []})
     assert "Could not open" in at.error[0].value and "missing key" in at.error[0].value
     assert _state(at).base == bp.PRESETS[next(iter(bp.PRESETS))]
+
+
+# ---- what the page shows: no nan, and the softmax Jacobian said as it is ---------------------
+
+SATURATED = {  # a softmax 800 logits apart: o2 underflows to 0, yet every derivative is defined
+    "layers": [
+        {"weights": [[2.0, 0.0], [0.0, 2.0]], "bias": [0.0, 0.0], "activation": "tanh"},
+        {"weights": [[800.0, 0.0], [0.0, 0.0]], "bias": [0.0, 0.0], "activation": "softmax"},
+    ],
+    "input": [3.0, 0.0], "target": [0.0, 1.0], "loss": "cross_entropy", "lr": 0.1,
+}  # fmt: skip
+
+
+def _shown(at: AppTest) -> list[str]:
+    """Every text the page shows: markdown, captions, progress, errors and each table cell."""
+    texts = [e.value for e in [*at.markdown, *at.caption, *at.error, *at.latex]]
+    texts.append(_progress(at))
+    for df in at.dataframe:
+        texts += [str(c) for c in df.value.columns] + [str(v) for v in df.value.to_numpy().ravel()]
+    return texts
+
+
+def _assert_no_nan_at_every_step(at: AppTest) -> None:
+    n = int(re.search(r"of (\d+)", _progress(at)).group(1))
+    for step in range(n):
+        bad = [t for t in _shown(at) if re.search(r"\b(nan|inf)\b", t, re.IGNORECASE)]
+        assert not bad, (step, bad)
+        run_ok(at.button(key="bp_next").click())
+
+
+def test_no_nan_shown_from_the_first_load_to_the_last_step(app):
+    _assert_no_nan_at_every_step(app)
+
+
+def test_a_saturated_softmax_is_traced_on_the_page():
+    at = _with_request(copy.deepcopy(SATURATED))
+    assert not at.error, [e.value for e in at.error]
+    assert _state(at).base == {**SATURATED, "update_bias": True}  # the optional key filled in
+    _assert_no_nan_at_every_step(at)
+
+
+def test_softmax_layer_shows_its_whole_jacobian(app):
+    app.text_input(key="bp_sizes").input("2,3")
+    app.selectbox(key="bp_loss").select("cross_entropy")
+    run_ok(app.button(key="bp_random").click())
+    trace = bp.trace(_state(app).base)
+    jac = trace["layers"][0]["dout_dnet_jacobian"]  # [m][j] = d out_m / d net_j
+    for _ in range(5):  # 3 forward, the loss, the first backward step
+        run_ok(app.button(key="bp_next").click())
+    tables = [df.value for df in app.dataframe
+              if all(str(c).startswith("∂/∂net") for c in df.value.columns)]  # fmt: skip
+    assert len(tables) == 1 and tables[0].shape == (3, 3), "the softmax Jacobian, 3 x 3"
+    shown = tables[0].map(float).to_numpy()
+    np.testing.assert_allclose(shown, np.array(jac), rtol=1e-5, atol=1e-12)
+    neurons = next(df.value for df in app.dataframe if "bias" in df.value.columns
+                   and "δ = ∂E/∂net" in df.value.columns)  # fmt: skip
+    diagonal = [c for c in neurons.columns if c.startswith("∂out/∂net")]
+    assert diagonal == ["∂out/∂net (diagonal)"]
+    note = " ".join(c.value for c in app.caption)
+    assert "diagonal" in note and "off-diagonal" in note and "δ" in note

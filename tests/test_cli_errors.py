@@ -177,8 +177,8 @@ BIG = "1" + "0" * 300  # fits int(), but far past every limit
         (("bench", "--run", "circle", "--seconds", "nan"), "--seconds"),
     ],
     ids=["steps-5001-digits", "steps-301-digits", "steps-negative-huge", "steps-arabic-indic",
-         "steps-5000-letters", "export-steps", "set-5001-digits", "rounds", "seconds-1e300", "seconds-inf",
-         "seconds-nan"],
+         "steps-5000-letters", "export-steps", "set-5001-digits", "rounds", "seconds-1e300",
+         "seconds-inf", "seconds-nan"],
 )  # fmt: skip
 def test_huge_numbers_get_a_short_message(
     argv: tuple[str, ...], says: str, files: dict[str, str], capsys: pytest.CaptureFixture

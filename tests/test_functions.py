@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, localcontext
+
 import numpy as np
 import pytest
 import torch
@@ -44,7 +46,7 @@ def test_the_numpy_engines_find_what_they_need() -> None:
     assert set(WITH_FORWARD) == {"relu", "tanh", "sigmoid", "linear", "softmax"}
     assert set(WITH_BACKWARD) == {"relu", "tanh", "sigmoid", "linear"}
     assert set(WITH_JACOBIAN) == {"relu", "tanh", "sigmoid", "linear", "softmax"}
-    assert set(NUMPY_LOSSES) == {"half_sse", "mse", "cross_entropy", "bce"}
+    assert set(NUMPY_LOSSES) == {"half_sse", "square", "mse", "cross_entropy", "bce"}
     assert {Activation(a).value for a in Activation} <= set(NAMES)
     assert {loss.value for loss in Loss} <= set(LOSS_FNS)
 
@@ -114,6 +116,29 @@ def test_tanh_jacobian_stays_exact_where_the_output_has_saturated() -> None:
     assert np.all(fn.backward(np.ones(3), out)[:2] == 0)  # 1 - tanh(20)^2 rounds to 0 ...
     exact = torch.cosh(torch.tensor(net)) ** -2  # ... sech(20)^2 does not
     np.testing.assert_allclose(np.diag(fn.jacobian(net, out)), exact.numpy(), rtol=1e-12)
+
+
+def _exact_jacobian(name: str, net: np.ndarray) -> np.ndarray:
+    """The Jacobian in 50-digit decimals (torch's autograd rounds out (1 - out) to 0 here)."""
+    with localcontext() as ctx:
+        ctx.prec = 50
+        z = [Decimal(float(v)) for v in net]
+        if name == "sigmoid":
+            return np.diag([float(p * (1 - p)) for p in [1 / (1 + (-v).exp()) for v in z]])
+        e = [v.exp() for v in z]
+        o = [v / sum(e) for v in e]
+        return np.array([[float(a * ((k == j) - b)) for j, b in enumerate(o)]
+                         for k, a in enumerate(o)])  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "softmax"])
+def test_jacobian_keeps_its_tiny_entries_where_the_output_has_saturated(name: str) -> None:
+    # out rounds to 0 or 1 here; out (1 - out) from out would be 0, the true values are not
+    fn, net = ACTIVATION_FNS[name], np.array([40.0, -40.0, 0.5])
+    got = fn.jacobian(net, fn.forward(net))
+    np.testing.assert_allclose(got, _exact_jacobian(name, net), rtol=1e-13, atol=0)
+    exact = [float(1 / (1 + (-Decimal(v)).exp())) for v in net]
+    np.testing.assert_allclose(sigmoid(net), exact, rtol=1e-15)
 
 
 def test_helpers_match_torch() -> None:

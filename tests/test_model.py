@@ -24,6 +24,7 @@ from playground.config import (
     Task,
     TrainConfig,
 )
+from playground.explain.probes import display_output
 from playground.nn.model import (
     ACTIVATIONS,
     LOSSES,
@@ -223,6 +224,26 @@ def test_output_head(name: DatasetName, loss: Loss, k: int, head: Head) -> None:
     assert output_head(cfg, k) == head
 
 
+@pytest.mark.parametrize(
+    ("name", "k"),
+    [(DatasetName.CIRCLE, 2), (DatasetName.BLOBS, 4), (DatasetName.REG_PLANE, 0)],
+)
+def test_square_gets_the_head_targets_and_display_of_mse(name: DatasetName, k: int) -> None:
+    # TensorFlow Playground's rule for squared errors: two classes -> one tanh unit, +-1 targets.
+    n = k if name == DatasetName.BLOBS else 2
+    square, mse = _cfg(name, Loss.SQUARE, n), _cfg(name, Loss.MSE, n)
+    head = output_head(square, k)
+    assert head == output_head(mse, k)
+    task = square.data.task
+    y = torch.tensor([0, 1, 1, 0]) if k else torch.tensor([0.5, -0.25, 0.0, 1.0])
+    want = encode_targets(y, task, head, Loss.MSE)
+    assert torch.equal(encode_targets(y, task, head, Loss.SQUARE), want)
+    out = torch.linspace(-2, 2, 4 * head.units).reshape(4, head.units)
+    assert torch.equal(
+        display_output(out, head, Loss.SQUARE, task), display_output(out, head, Loss.MSE, task)
+    )
+
+
 def test_output_activation_override() -> None:
     cfg = _cfg(DatasetName.CIRCLE, Loss.MSE, out="sigmoid")
     assert output_head(cfg, 2) == Head(1, Activation.SIGMOID)
@@ -249,6 +270,7 @@ def test_losses_match_their_formulas() -> None:
     a, b = torch.randn(6, 3, generator=g), torch.randn(6, 3, generator=g) * 2
     d = a - b
     assert torch.allclose(LOSSES[Loss.MSE](a, b), (d**2).mean())
+    assert torch.allclose(LOSSES[Loss.SQUARE](a, b), 0.5 * (d**2).sum(1).mean())
     assert torch.allclose(LOSSES[Loss.MAE](a, b), d.abs().mean())
     huber = torch.where(d.abs() <= 1, 0.5 * d**2, d.abs() - 0.5).mean()  # delta = 1
     assert torch.allclose(LOSSES[Loss.HUBER](a, b), huber)

@@ -136,6 +136,21 @@ def test_deeplift_sums_to_the_difference_from_its_baseline() -> None:
     torch.testing.assert_close(attr.sum(dim=(1, 2, 3)), gap, atol=1e-4, rtol=1e-4)
 
 
+@pytest.mark.parametrize("make", [_mlp, _cnn])
+def test_deeplift_blurred_baseline_is_a_constant(make) -> None:
+    # The blurred baseline is a function of x: no gradient may flow through it into the map.
+    model, x, t = make(), _images(), 2
+    ours = attribute(model, x, t, "deeplift", baseline="blurred", blur_sigma=1.0)
+    base = gaussian_blur(x, 1.0).detach()
+    m = copy.deepcopy(model).eval()
+    want = DeepLift(m).attribute(x.clone().requires_grad_(True), baselines=base, target=t)
+    torch.testing.assert_close(ours, want.detach())
+    if make is _mlp:  # ReLU only (no max-pool): summation-to-delta holds exactly
+        with torch.no_grad():
+            gap = model(x)[:, t] - model(base)[:, t]  # (N,)
+        torch.testing.assert_close(ours.sum(dim=(1, 2, 3)), gap, atol=1e-5, rtol=1e-4)
+
+
 def test_gaussian_blur_keeps_constants_and_smooths() -> None:
     const = torch.full((2, 3, 8, 8), 0.7)
     torch.testing.assert_close(gaussian_blur(const, 1.0), const)

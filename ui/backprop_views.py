@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 from typing import Any
 
 import pandas as pd
@@ -60,17 +61,24 @@ def page_state() -> BackpropState:
     request, state.request = state.request, None
     if request is not None:  # "explain one step" from the Playground page
         try:
-            bp.parse_spec(request)
-            load(state, request)
+            load(state, bp.parse_spec(request).to_dict())  # its optional keys filled in
         except bp.SpecError as e:
             state.error = f"Could not open the network sent by the Playground: {e}"
     return state
 
 
+def _sizes(text: str) -> list[int]:
+    """ "2,3,1" -> [2, 3, 1]; SpecError naming the control for anything else (ASCII digits only)."""
+    parts = text.replace(" ", "").split(",")
+    if not all(p.isascii() and p.isdigit() for p in parts):
+        raise bp.SpecError(f"sizes: expected whole numbers separated by commas, got {text!r}")
+    return [int(p) for p in parts]
+
+
 def _randomise(state: BackpropState) -> None:
     ss = st.session_state
     try:
-        sizes = [int(s) for s in ss["bp_sizes"].replace(" ", "").split(",")]
+        sizes = _sizes(ss["bp_sizes"])
         load(state, bp.random_spec(sizes, ss["bp_act"], ss["bp_seed"], loss=ss["bp_loss"]))
         ss["bp_seed"] += 1  # the next click draws another network
     except (ValueError, bp.SpecError) as e:
@@ -175,8 +183,15 @@ def _highlight(df: pd.DataFrame, mark: str | None) -> object:
     """Rows named `mark` or starting with `mark` + "←" painted; values not reached yet are ·."""
     hit = [mark is not None and (r == mark or r.startswith(f"{mark}←")) for r in df.index]
     paint = [f"background-color: {bg.CURRENT}" if h else "" for h in hit]
-    shown = df.map(lambda v: "·" if v is None else f"{v:.6g}")  # None would read "None"
+    shown = df.map(_cell)
     return shown.style.apply(lambda _: paint, axis=0)
+
+
+def _cell(v: object) -> str:
+    """A number to 6 digits; not reached yet (None, or NaN once pandas has stored it) is ·."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "·"
+    return v if isinstance(v, str) else f"{v:.6g}"
 
 
 def numbers(trace: dict, at: bg.Step, cursor: int) -> None:
@@ -189,6 +204,20 @@ def numbers(trace: dict, at: bg.Step, cursor: int) -> None:
         left.dataframe(_highlight(neurons, current))
         weights = pd.DataFrame(bg.weight_rows(trace, k, cursor)).set_index("weight")
         right.dataframe(_highlight(weights, f"w {current}" if current else None))
+        if ly["activation"] == "softmax":
+            _softmax_jacobian(trace, k, cursor)
+
+
+def _softmax_jacobian(trace: dict, k: int, cursor: int) -> None:
+    """Say that the slope column is the diagonal, and show the whole Jacobian once reached."""
+    st.caption(
+        "softmax: every output depends on every net, so ∂out/∂net is a matrix. The column "
+        "∂out/∂net (diagonal) shows its diagonal ∂out_j/∂net_j; the off-diagonal terms "
+        "∂out_m/∂net_j = −out_m·out_j enter δ too: δ_j = Σ_m ∂E/∂out_m · ∂out_m/∂net_j."
+    )
+    rows = bg.jacobian_rows(trace, k, cursor)
+    if rows:
+        st.dataframe(_highlight(pd.DataFrame(rows).set_index("out"), None))
 
 
 def chain_rule(trace: dict) -> None:

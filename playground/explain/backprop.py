@@ -23,7 +23,7 @@ from playground.explain.backprop_spec import (
     random_spec,
     spec_from_model,
 )
-from playground.nn.functions import ACTIVATION_FNS, LOSS_FNS
+from playground.nn.functions import ACTIVATION_FNS, LOSS_FNS, log_softmax, sigmoid
 
 __all__ = [
     "ACTIVATIONS",
@@ -60,13 +60,16 @@ def _loss(name: str, net: np.ndarray, o: np.ndarray, t: np.ndarray) -> float:
     return fn.value_and_grad(net if fn.link else o, t)[0]
 
 
-def _loss_grad(name: str, o: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """dE/d out for the output layer.  # (n_out,)"""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if name == "cross_entropy":  # d/do of -sum t log o, o the softmax output
-            return np.where(t == 0, 0.0, -t / o)
+def _loss_grad(name: str, net: np.ndarray, o: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """dE/d out for the output layer, from the logits `net` where the loss has a link.  # (n_out,)
+
+    A saturated output can make it exceed float64 (1 / o with o below 1e-308): then it is inf.
+    """
+    with np.errstate(divide="ignore", over="ignore"):
+        if name == "cross_entropy":  # d/do of -sum t log o, o = softmax: -t e^(-log o)
+            return np.where(t == 0, 0.0, -t * np.exp(-log_softmax(net)))
         if name == "bce":  # d/do of the mean of -t log o - (1 - t) log(1 - o), o the sigmoid
-            return (o - t) / (o * (1 - o)) / len(o)
+            return (o - t) / (sigmoid(net) * sigmoid(-net)) / len(o)  # o (1 - o), exact
         return LOSS_FNS[name].value_and_grad(o, t)[1]
 
 
@@ -89,12 +92,13 @@ def _backward(spec: Spec, weights: list, nets: list, outs: list) -> list[dict[st
     """Per layer: dE/dout, the Jacobian d out/d net, delta = dE/dnet and the gradients."""
     grads: list[dict[str, np.ndarray]] = [{} for _ in spec.layers]
     loss_fn = LOSS_FNS[spec.loss]
-    de_dout = _loss_grad(spec.loss, outs[-1], spec.target)
+    de_dout = _loss_grad(spec.loss, nets[-1], outs[-1], spec.target)
     for k in reversed(range(len(spec.layers))):
         jac = _jacobian(spec.layers[k].activation, nets[k], outs[k])  # (n, n)
-        delta = jac.T @ de_dout  # (n,)
-        if k == len(spec.layers) - 1 and loss_fn.link:  # the same value, o (1 - o) cancelled out
-            delta = loss_fn.value_and_grad(nets[k], spec.target)[1]
+        if k == len(spec.layers) - 1 and loss_fn.link:  # J^T dE/dout with o (1 - o) cancelled:
+            delta = loss_fn.value_and_grad(nets[k], spec.target)[1]  # finite even where o is 0
+        else:
+            delta = jac.T @ de_dout  # (n,)
         x = outs[k - 1] if k else spec.input
         grads[k] = dict(zip(_GRAD_KEYS, (x, de_dout, delta, np.outer(delta, x), delta)))
         grads[k]["jacobian"] = jac
@@ -168,8 +172,8 @@ def _check(grads: list[np.ndarray], other: list[np.ndarray]) -> dict[str, Any]:
 def _chain(g: dict[str, np.ndarray], softmax: bool) -> tuple[list, list]:
     """Factors whose product is each weight's and bias's gradient."""
     de, dodn = g["dE_dout"], np.diag(g["jacobian"])
-    if softmax:  # the Jacobian is full: delta_j = sum_k dE/dout_k * dout_k/dnet_j is one factor
-        neuron = [[d] for d in g["delta"]]
+    if softmax or not np.isfinite(de).all():  # delta as one factor: softmax's Jacobian is
+        neuron = [[d] for d in g["delta"]]  # full, and a saturated output's dE/dout overflows
     else:
         neuron = [[a, b] for a, b in zip(de, dodn)]
     weights = [[[float(v) for v in (*f, x)] for x in g["input"]] for f in neuron]
@@ -183,6 +187,7 @@ def _layer_trace(spec: Spec, k: int, fwd: tuple, g: dict, new: tuple) -> dict[st
     names = ("weights", "bias", "net", "out", "dout_dnet", "new_weights", "new_bias")
     d.update({name: a.tolist() for name, a in zip(names, arrays)})
     d.update({key: g[key].tolist() for key in _GRAD_KEYS})
+    d["dE_dout"] = [v if math.isfinite(v) else None for v in d["dE_dout"]]  # beyond float64
     d["chain_weights"], d["chain_bias"] = _chain(g, layer.activation == "softmax")
     if layer.activation == "softmax":
         d["dout_dnet_jacobian"] = g["jacobian"].tolist()  # [k][j] = d out_k / d net_j
@@ -192,9 +197,11 @@ def _layer_trace(spec: Spec, k: int, fwd: tuple, g: dict, new: tuple) -> dict[st
 def trace(spec: Spec | dict) -> dict[str, Any]:
     """One forward, backward and SGD step, every number kept; JSON-ready float64 values.
 
-    Per layer: input, weights, bias, net, out, dE_dout, dout_dnet, delta, grad_weights,
-    grad_bias, chain_weights / chain_bias (factors whose product is each gradient), new_weights,
-    new_bias. Top level: loss, loss_after, numerical_check and autograd_check.
+    Per layer: input, weights, bias, net, out, dE_dout, dout_dnet (the Jacobian's diagonal),
+    delta, grad_weights, grad_bias, chain_weights / chain_bias (factors whose product is each
+    gradient), new_weights, new_bias; a softmax layer adds dout_dnet_jacobian. Top level: loss,
+    loss_after, numerical_check and autograd_check. A saturated output's dE_dout can exceed
+    float64 (-t / o with o below 1e-308): it is None there, and delta, from the logits, is exact.
     """
     spec = as_spec(spec)
     weights, biases = _params(spec)

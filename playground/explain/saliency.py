@@ -261,11 +261,15 @@ def attribute(
 def make_baseline(
     x: Tensor, kind: str, *, mean_image: Any = None, blur_sigma: float = 1.0
 ) -> Tensor:
-    """Baseline shaped like x (N, ...): "zeros", "blurred" (Gaussian blur of x), or "mean"."""
+    """Baseline shaped like x (N, ...): "zeros", "blurred" (Gaussian blur of x), or "mean".
+
+    Always a constant (detached): a baseline that gradients flow through would add its own
+    path to the attribution, and DeepLIFT's sums would no longer be f(x) - f(baseline).
+    """
     if kind == "zeros":
-        return torch.zeros_like(x)
+        return torch.zeros_like(x).detach()
     if kind == "blurred":
-        return gaussian_blur(x, blur_sigma)
+        return gaussian_blur(x, blur_sigma).detach()
     if kind == "mean":
         if mean_image is None:
             raise ValueError("baseline 'mean' needs the option mean_image (shaped like one input)")

@@ -31,11 +31,16 @@ from playground.export.script_template import (
     INIT_CODE,
     LOSS_CODE,
     SCRIPT,
+    SQUARE_LOSS,
 )
 from playground.nn import model as model_module
 from playground.nn.model import SeededDropout, build_model, output_head, trainable_layers
 
 DEFAULT_STEPS = 1000  # the script's length when the config sets no step or epoch limit
+# The script's test loss stayed within MATCHED_TOLERANCE of the app's (headless) run for every
+# preset on a CPU, torch 2.13: spiral until step SPIRAL_DRIFT_STEP, the others for their whole
+# default runs. tests/test_script_drift.py checks spiral (fast path) and spiral-3 (autograd).
+MATCHED_STEPS, MATCHED_TOLERANCE, SPIRAL_DRIFT_STEP = 700, 1e-6, 894  # 700: |diff| <= 1.5e-7
 
 _FEATURE_CODE = {
     "x1": "x1",
@@ -147,7 +152,8 @@ def _definitions(module: ModuleType, names: list[str]) -> list[tuple[list[str], 
 
 
 def generate_script(cfg: RunConfig) -> str:
-    """A standalone PyTorch script that retraces the run of cfg; last stdout line is JSON.
+    """A standalone PyTorch script that reruns cfg (the app's numbers to 1e-6 for
+    MATCHED_STEPS steps on a CPU); its last stdout line is JSON.
 
     It imports only torch, numpy, scikit-learn (digits) and the standard library.
     """
@@ -159,6 +165,9 @@ def generate_script(cfg: RunConfig) -> str:
     uses_dropout = any(isinstance(m, SeededDropout) for m in net)
     parts = {
         "title": f"Train a network on the {cfg.data.name.value} data set",
+        "tolerance": f"{MATCHED_TOLERANCE:.0e}".replace("e-0", "e-"),
+        "matched": f"{MATCHED_STEPS:,}",
+        "drift_step": f"{SPIRAL_DRIFT_STEP:,}",
         "needs": "torch, NumPy" + (", scikit-learn" if cfg.data.name == DatasetName.DIGITS else ""),
         "imports": _imports_code(cfg),
         "settings": _settings_code(cfg, data.X_train.shape[0]),
@@ -168,6 +177,7 @@ def generate_script(cfg: RunConfig) -> str:
         "layers": _layers_code(net),
         "inits": _inits_code(cfg, net),
         "loss": LOSS_CODE[cfg.train.loss],
+        "loss_def": SQUARE_LOSS if cfg.train.loss == Loss.SQUARE else "",
         "predicted": _predicted_code(head.units) if classification else "",
         "acc_doc": " and accuracy" if classification else "",
         "accuracy": ACCURACY if classification else "",

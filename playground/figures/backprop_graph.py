@@ -57,8 +57,9 @@ def step_caption(trace: dict, step: Step) -> str:
         return (f"net {name} = Σ w·input + b = {_g(ly['net'][j])};  "
                 f"{name} = {act}(net) = {_g(ly['out'][j])}")  # fmt: skip
     if phase == "backward":
+        slope = "∂out/∂net" + (" (diagonal)" if ly["activation"] == "softmax" else "")
         return (f"δ {name} = ∂E/∂net = {_g(ly['delta'][j])} (∂E/∂out = {_g(ly['dE_dout'][j])}, "
-                f"∂out/∂net = {_g(ly['dout_dnet'][j])}); each ∂E/∂w = δ × its input")  # fmt: skip
+                f"{slope} = {_g(ly['dout_dnet'][j])}); each ∂E/∂w = δ × its input")  # fmt: skip
     what = "weights and bias" if trace["update_bias"] else "weights (biases frozen)"
     return f"{name}'s {what} step against their gradients: w ← w − {_g(trace['lr'])} ∂E/∂w"
 
@@ -73,8 +74,11 @@ def seen(trace: dict, cursor: int | None) -> dict[str, set]:
     return out
 
 
-def _g(v: float) -> str:
-    return f"{v:.4g}"
+OVERFLOW = "beyond float64"  # a value the trace holds as None: |value| > 1.8e308
+
+
+def _g(v: float | None) -> str:
+    return OVERFLOW if v is None else f"{v:.4g}"
 
 
 def _record(node: str, label: str, fill: str) -> str:
@@ -151,7 +155,9 @@ def graph_dot(trace: dict, cursor: int | None = None, *, weight_nodes: bool = Tr
     return "\n".join(lines + ["}"])
 
 
-def _num(v: float) -> str:
+def _num(v: float | None) -> str:
+    if v is None:
+        return rf"\text{{{OVERFLOW}}}"
     text = f"{v:.6g}".replace("e", r"\mathrm{e}")
     return f"({text})" if v < 0 else text
 
@@ -196,8 +202,18 @@ def _dout_dnet_latex(trace: dict, k: int, j: int) -> str:
     return rf"{_d(f'out_{{{name}}}', f'net_{{{name}}}')} &= {form} = {_num(ly['dout_dnet'][j])}"
 
 
+def _link_delta_latex(trace: dict, k: int, j: int) -> str:
+    """delta of a loss on logits, o - t (over n for bce): what the trace uses when o saturates."""
+    ly, name = trace["layers"][k], neuron_name(trace, k, j, latex=True)
+    o, t, n = _num(ly["out"][j]), _num(trace["target"][j]), len(ly["out"])
+    scale = rf"\tfrac{{1}}{{{n}}}" if trace["loss_fn"] == "bce" else ""
+    return rf"\delta_{{{name}}} &= {scale}(out - t) = {scale}({o} - {t}) = {_num(ly['delta'][j])}"
+
+
 def _softmax_delta_latex(trace: dict, k: int, j: int) -> str:
     ly, name = trace["layers"][k], neuron_name(trace, k, j, latex=True)
+    if None in ly["dE_dout"]:
+        return _link_delta_latex(trace, k, j)
     col = [row[j] for row in ly["dout_dnet_jacobian"]]
     terms = " + ".join(rf"{_num(a)} \cdot {_num(b)}" for a, b in zip(ly["dE_dout"], col))
     rule = rf"\sum_m {_d('E', 'out_m')} {_d('out_m', f'net_{{{name}}}')}"
@@ -225,6 +241,9 @@ def chain_rule_latex(trace: dict, k: int, j: int, i: int | None) -> str:
     if ly["activation"] == "softmax":
         lines += [rf"&= {_num(ly['delta'][j])} \times {x} = {_num(grad)}"]
         lines += [_softmax_delta_latex(trace, k, j)]
+    elif ly["dE_dout"][j] is None:  # a saturated sigmoid under bce
+        lines += [rf"&= {_num(ly['delta'][j])} \times {x} = {_num(grad)}"]
+        lines += [_link_delta_latex(trace, k, j)]
     else:
         out, net = f"out_{{{name}}}", f"net_{{{name}}}"
         lines[0] += rf" = {_d('E', out)} {_d(out, net)} {dnet}"
@@ -235,24 +254,43 @@ def chain_rule_latex(trace: dict, k: int, j: int, i: int | None) -> str:
 
 
 def neuron_rows(trace: dict, k: int, cursor: int | None = None) -> list[dict[str, Any]]:
-    """One row per neuron of layer k; a value the steps have not reached yet is None."""
+    """One row per neuron of layer k; a value the steps have not reached yet is None.
+
+    A softmax layer's slope column is named as what it is, the Jacobian's diagonal.
+    """
     ly, s = trace["layers"][k], seen(trace, cursor)
+    slope = "∂out/∂net (diagonal)" if ly["activation"] == "softmax" else "∂out/∂net"
     rows = []
     for j in range(len(ly["bias"])):
         fwd, bwd, upd = ((k, j) in s[p] for p in ("forward", "backward", "update"))
+        de_dout = OVERFLOW if ly["dE_dout"][j] is None else ly["dE_dout"][j]
         rows.append(
             {
                 "neuron": neuron_name(trace, k, j),
                 "bias": ly["bias"][j],
                 "net": ly["net"][j] if fwd else None,
                 "out": ly["out"][j] if fwd else None,
-                "∂E/∂out": ly["dE_dout"][j] if bwd else None,
-                "∂out/∂net": ly["dout_dnet"][j] if bwd else None,
+                "∂E/∂out": de_dout if bwd else None,
+                slope: ly["dout_dnet"][j] if bwd else None,
                 "δ = ∂E/∂net": ly["delta"][j] if bwd else None,
                 "new bias": ly["new_bias"][j] if upd else None,
             }
         )
     return rows
+
+
+def jacobian_rows(trace: dict, k: int, cursor: int | None = None) -> list[dict[str, Any]]:
+    """A softmax layer's whole Jacobian, row out_m, column d/dnet_j, once the backward pass has
+    reached the layer; [] for any other layer or before."""
+    ly = trace["layers"][k]
+    reached = any(layer == k for layer, _ in seen(trace, cursor)["backward"])
+    if ly["activation"] != "softmax" or not reached:
+        return []
+    names = [neuron_name(trace, k, j) for j in range(len(ly["bias"]))]
+    return [
+        {"out": m, **{f"∂/∂net {n}": v for n, v in zip(names, row)}}
+        for m, row in zip(names, ly["dout_dnet_jacobian"])
+    ]
 
 
 def weight_rows(trace: dict, k: int, cursor: int | None = None) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from playground.config import Loss, Optimizer, RunConfig
 from playground.nn.functions import ACTIVATION_FNS, LOSS_FNS, ActivationFn, activation_name
 from playground.nn.model import SeededDropout, trainable_layers
 
-_LOSSES = tuple(loss for loss in Loss if LOSS_FNS[loss.value].value_and_grad)  # mse, ce, bce
+_LOSSES = tuple(loss for loss in Loss if LOSS_FNS[loss.value].value_and_grad)  # all but mae, huber
 MAX_WIDTH = 256  # beyond this, arithmetic dominates and torch's kernels win
 
 

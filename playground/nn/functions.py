@@ -19,8 +19,9 @@ TorchLoss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def sigmoid(z: Array) -> Array:
-    """1 / (1 + e^-z), in the overflow-free form (tanh(z / 2) + 1) / 2."""
-    return 0.5 * (np.tanh(0.5 * z) + 1.0)
+    """1 / (1 + e^-z) without overflow, and to full relative precision in both tails."""
+    e = np.exp(-np.abs(z))  # in (0, 1]: never overflows
+    return np.where(z >= 0, 1.0, e) / (1.0 + e)  # e^z / (1 + e^z) below 0
 
 
 def softmax(z: Array) -> Array:
@@ -60,6 +61,20 @@ def _identity(z: Array) -> Array:
     return z
 
 
+def _softmax_jacobian(net: Array, out: Array) -> Array:
+    """diag(o) - o o^T from net (n,), so a saturated softmax keeps its tiny entries.
+
+    The diagonal o_k (1 - o_k) takes 1 - o_k as the sum of the other outputs: no cancellation
+    where o_k rounds to 1.
+    """
+    e = np.exp(net - net.max())  # (n,), the largest is 1
+    o = e / e.sum()
+    others = (e[None, :] * (1.0 - np.eye(len(e)))).sum(axis=1) / e.sum()  # 1 - o_k, exact
+    jac = -np.outer(o, o)
+    np.fill_diagonal(jac, o * others)
+    return jac
+
+
 _TABLE = (
     ActivationFn(
         "relu",
@@ -93,7 +108,7 @@ _TABLE = (
         lambda: nn.Softmax(dim=-1),
         softmax,
         None,  # not element-wise: use the Jacobian
-        lambda net, out: np.diag(out) - np.outer(out, out),
+        _softmax_jacobian,
     ),
 )
 ACTIVATION_FNS: dict[str, ActivationFn] = {a.name: a for a in _TABLE}
@@ -105,7 +120,8 @@ def activation_name(module: nn.Module) -> str | None:
     return _BY_MODULE_TYPE.get(type(module))
 
 
-# --- losses: the mean over every output (half_sse: the sum), as torch's default reductions ----
+# --- losses: the mean over every output, as torch's default reductions; half_sse the sum over
+# one example's outputs, square that sum's mean over examples (TensorFlow Playground's loss) ---
 
 
 @dataclass(frozen=True)
@@ -124,6 +140,13 @@ class LossFn:
 
 def _half_sse(out: Array, t: Array) -> tuple[float, Array]:
     return float(0.5 * np.sum((t - out) ** 2)), out - t
+
+
+def _square(out: Array, t: Array) -> tuple[float, Array]:
+    """1/2 (o - t)^2 summed over the outputs, mean over the rows of out (K,) or (B, K)."""
+    diff = out - t
+    n_rows = diff.size // diff.shape[-1]
+    return float(0.5 * np.sum(diff * diff) / n_rows), diff * (1.0 / n_rows)
 
 
 def _mse(out: Array, t: Array) -> tuple[float, Array]:
@@ -155,8 +178,14 @@ def _half_sse_torch(out: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     return 0.5 * ((out - t) ** 2).sum()
 
 
+def _square_torch(out: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """1/2 (o - t)^2 summed over the outputs, mean over the examples: out (B, K)."""
+    return 0.5 * F.mse_loss(out, t, reduction="sum") / (out.numel() // out.shape[-1])
+
+
 LOSS_FNS: dict[str, LossFn] = {
     "half_sse": LossFn("half_sse", _half_sse_torch, _half_sse),
+    "square": LossFn("square", _square_torch, _square),
     "mse": LossFn("mse", F.mse_loss, _mse),
     "mae": LossFn("mae", F.l1_loss),
     "huber": LossFn("huber", F.huber_loss),

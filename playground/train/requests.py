@@ -16,7 +16,12 @@ from playground.train.runinfo import frozen
 if TYPE_CHECKING:
     from playground.train.supervised import SupervisedLearner
 
-BACKPROP_LOSSES = {"mse": "mse", "bce": "bce", "cross_entropy": "cross_entropy"}
+BACKPROP_LOSSES = {
+    "mse": "mse",
+    "square": "half_sse",
+    "bce": "bce",
+    "cross_entropy": "cross_entropy",
+}
 
 
 def _input(learner: SupervisedLearner, x: Any, batch: bool) -> torch.Tensor:

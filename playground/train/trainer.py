@@ -292,10 +292,11 @@ class Trainer(TrainerCommands):
         self.learner.restore(self._good)
         self._pending = 0
         self._status = Status.DIVERGED
+        step = self.learner.step_count
         self._message = (
-            f"Diverged at step {self.learner.step_count} (loss = {bad}). Restored the last good "
-            f"weights, from step {self._good_step}. Try a smaller learning rate, then press Play "
-            "or Reset."
+            f"Diverged at step {step} (loss = {bad}). Restored the last good weights, those of "
+            f"step {self._good_step}; the step counter stays at {step}. Try a smaller learning "
+            "rate, then press Play or Reset."
         )
 
     def _check_stop(self, test_loss: float) -> None:
