@@ -194,3 +194,18 @@ def test_softmax_layer_shows_its_whole_jacobian(app):
     assert diagonal == ["∂out/∂net (diagonal)"]
     note = " ".join(c.value for c in app.caption)
     assert "diagonal" in note and "off-diagonal" in note and "δ" in note
+
+
+def test_the_preset_box_names_no_preset_after_randomise() -> None:
+    """Randomise replaces the network: the picker must not keep the old preset's name."""
+    from tests.page_harness import page_app, run_ok
+    from ui.backprop_views import OWN
+
+    at = run_ok(page_app("backprop"))
+    first = at.selectbox(key="bp_preset").value
+    assert first != OWN
+    at = run_ok(at.button(key="bp_random").click())
+    assert at.selectbox(key="bp_preset").value == OWN
+    spec = at.session_state["playground_session"].backprop.base
+    at = run_ok(at.selectbox(key="bp_preset").set_value(first))  # a preset loads again
+    assert at.session_state["playground_session"].backprop.base != spec

@@ -23,12 +23,17 @@ PHASES = {"forward": "① Forward", "loss": "① Forward: loss", "backward": "�
 PHASES["update"] = "③ Update"
 
 
+OWN = "(your own network)"  # the picker's entry once a network is randomised or sent
+
+
 def _pick_preset() -> None:
-    load(get_session().backprop, bp.PRESETS[st.session_state["bp_preset"]])
+    name = st.session_state["bp_preset"]
+    if name != OWN:
+        load(get_session().backprop, bp.PRESETS[name])
 
 
 BACKPROP = table(
-    Control("bp_preset", kind=SELECT, label="Preset", options=list(bp.PRESETS), default=FIRST,
+    Control("bp_preset", kind=SELECT, label="Preset", options=[*bp.PRESETS, OWN], default=FIRST,
             on_change=_pick_preset, help="A classic worked example to start from."),
     Control("bp_sizes", kind=TEXT, label="sizes", default="2,2,1",
             help="Units per layer, input first (2 to 5 sizes of 1 to 8)."),
@@ -62,6 +67,7 @@ def page_state() -> BackpropState:
     if request is not None:  # "explain one step" from the Playground page
         try:
             load(state, bp.parse_spec(request).to_dict())  # its optional keys filled in
+            st.session_state["bp_preset"] = OWN
         except bp.SpecError as e:
             state.error = f"Could not open the network sent by the Playground: {e}"
     return state
@@ -81,6 +87,7 @@ def _randomise(state: BackpropState) -> None:
         sizes = _sizes(ss["bp_sizes"])
         load(state, bp.random_spec(sizes, ss["bp_act"], ss["bp_seed"], loss=ss["bp_loss"]))
         ss["bp_seed"] += 1  # the next click draws another network
+        ss["bp_preset"] = OWN  # the picker no longer names a preset the page does not show
     except (ValueError, bp.SpecError) as e:
         state.error = f"Randomise: {e}"
 
