@@ -2,7 +2,7 @@
 
 Every module in ui/ and app_pages/ is parsed with ast; any attribute read on an object named
 `trainer` or `run`, or on `<anything>.trainer` (such as `slot.trainer`), must be one of ALLOWED.
-The trainer's data, config, model and internals stay on its thread (DESIGN.md §2).
+The trainer's data, config, model and internals stay on its thread (docs/architecture.md).
 """
 
 from __future__ import annotations

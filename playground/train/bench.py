@@ -38,7 +38,7 @@ from playground.train.supervised import resolve_device
 from playground.train.trainer import EVAL_BUDGET, Trainer
 
 RUNS: dict[str, Callable[[], RunConfig]] = {
-    "circle": RunConfig,  # the defaults: circle, x1 x2, 4-2 tanh, batch 10, SGD lr 0.03, mse
+    "circle": RunConfig,  # the defaults: circle, x1 x2, 4-2 tanh, batch 10, SGD lr 0.03, square
     "spiral": lambda: get_preset("spiral"),  # 6 x 8 tanh on all 7 features
     "digits-cnn": lambda: get_preset("digits-cnn"),
 }
