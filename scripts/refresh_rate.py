@@ -1,16 +1,24 @@
-"""Refreshes per second of the Playground page in headless Chromium while it trains, and the
-trainer's speed meanwhile against headless
-(python scripts/refresh_rate.py [--seconds S] [--preset NAME|default])."""
+"""Repaints per second of the Playground page's live view (its `data-frame` counter) in headless
+Chromium while it trains, the trainer's steps/s with the page open against headless, the bytes
+of one update, and the time to a test loss under 0.1; optionally eight pages on one server.
+
+    python scripts/refresh_rate.py [--seconds S] [--preset spiral|default|NAME]
+        [--pages 8 [--max-running 8]]
+
+Prints one JSON object.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
+import os
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -25,7 +33,13 @@ from tests.browser_harness import (
     start_streamlit,
     stop_process,
 )
+from ui.live.payload import encode
 from ui.urlstate import config_to_params
+
+LIVE = ".st-key-live_view"
+TARGET_LOSS = 0.1
+HOLD_S = 10.0
+LIMIT_S = 90.0  # how long to wait for the test loss to go and stay under TARGET_LOSS
 
 
 def run_config(preset: str) -> RunConfig:
@@ -34,59 +48,135 @@ def run_config(preset: str) -> RunConfig:
                       "train.max_steps", 0)  # fmt: skip
 
 
-def headless_steps_per_s(cfg: RunConfig, seconds: float) -> float:
-    """Steps/s of the run headless, probes at 10 Hz as on the page."""
+def headless(cfg: RunConfig, seconds: float) -> dict:
+    """Steps/s of the run headless (probes as on the page) and the size of one live update."""
     trainer = Trainer(cfg, idle_pause_s=None, eval_budget=EVAL_BUDGET)  # as the page runs it
     trainer.start()
     time.sleep(0.5)
     s0, t0 = trainer.step_count, time.monotonic()
     time.sleep(seconds)
     rate = (trainer.step_count - s0) / (time.monotonic() - t0)
+    first = encode(trainer.latest(), trainer.info)
+    time.sleep(0.1)
+    update = encode(trainer.latest(), trainer.info, first.seen)  # one 0.1-s update
     trainer.close()
-    return rate
+    return {"headless_steps_per_s": round(rate, 1), "update_bytes": len(update.data),
+            "full_update_bytes": len(first.data)}  # fmt: skip
 
 
-def page_rates(cfg: RunConfig, seconds: float) -> dict:
-    """Open the page on `cfg`, press Play, poll the status line every 20 ms for `seconds`."""
-    log = Path(tempfile.mkdtemp()) / "server.log"
-    proc, url = start_streamlit(REPO_ROOT / "app.py", log)
-    pw = start_playwright()
-    try:
-        page = launch_chromium(pw).new_page(viewport={"width": 1500, "height": 1100})
-        page.goto(f"{url}/?{urllib.parse.urlencode(config_to_params(cfg))}")
-        page.wait_for_selector(".st-key-status", timeout=60_000)
-        page.locator(".st-key-play button").first.click()
-        status = page.locator(".st-key-status")
-        while "running" not in status.inner_text():
-            time.sleep(0.05)
-        time.sleep(1.0)  # past the first refreshes
-        seen, changes, steps = status.inner_text(), 0, []
-        t0 = time.monotonic()
-        while time.monotonic() - t0 < seconds:
-            text = status.inner_text()
-            if text != seen:
-                seen, changes = text, changes + 1
-                steps.append((time.monotonic(), int(re.search(r"step (\d+)", text).group(1))))
-            time.sleep(0.02)
-        elapsed = time.monotonic() - t0
-        rate = (steps[-1][1] - steps[0][1]) / (steps[-1][0] - steps[0][0]) if len(steps) > 1 else 0
-        return {"refreshes_per_s": changes / elapsed, "steps_per_s_with_page": rate}
-    finally:
-        pw.stop()
-        stop_process(proc)
+def _read(page) -> tuple[int, int, float | None]:
+    frame, step, loss = page.evaluate(
+        "(sel) => { const e = document.querySelector(sel); return e ? [e.getAttribute("
+        "'data-frame'), e.getAttribute('data-step'), e.getAttribute('data-test-loss')] : []; }",
+        LIVE,
+    )
+    return int(frame or 0), int(step or 0), float(loss) if loss else None
+
+
+def _open_and_play(browser, url: str):
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page.goto(url, timeout=120_000)
+    page.locator(LIVE).wait_for(timeout=120_000)
+    page.wait_for_function(f"() => Number(document.querySelector('{LIVE}')"
+                           "?.getAttribute('data-frame') || 0) > 0", timeout=120_000)  # fmt: skip
+    page.locator(".st-key-play button").first.click()
+    return page
+
+
+def one_page(browser, url: str, seconds: float) -> dict:
+    """Press Play; repaints/s and steps/s from the live view's hooks over `seconds`, and the
+    times to the first frame with test loss < 0.1 and to the one from which it stays below."""
+    page = _open_and_play(browser, url)
+    t_play = time.monotonic()
+    below_at = first_below = None
+    samples = []
+    while time.monotonic() - t_play < max(seconds + 1.0, LIMIT_S):
+        now = time.monotonic()
+        frame, step, loss = _read(page)
+        samples.append((now, frame, step))
+        if loss is not None and loss < TARGET_LOSS:
+            first_below = first_below or now - t_play
+            below_at = below_at or now - t_play
+        else:
+            below_at = None
+        timed = now - t_play >= seconds + 1.0
+        if timed and (below_at is not None and now - t_play - below_at >= HOLD_S):
+            break
+        if timed and first_below is None and now - t_play > LIMIT_S / 2:
+            break
+        time.sleep(0.02)
+    held = below_at is not None and time.monotonic() - t_play - below_at >= HOLD_S
+    window = [s for s in samples if 1.0 <= s[0] - t_play <= seconds + 1.0]
+    (ta, fa, sa), (tb, fb, sb) = window[0], window[-1]
+    return {"repaints_per_s": round((fb - fa) / (tb - ta), 2),
+            "page_steps_per_s": round((sb - sa) / (tb - ta), 1),
+            "s_to_test_loss_below_0.1": None if first_below is None else round(first_below, 1),
+            "s_to_stay_below_0.1": round(below_at, 1) if held else None}  # fmt: skip
+
+
+def many_pages(browser, url: str, n: int, seconds: float) -> dict:
+    """n pages on one server, all training: each page's repaints/s; health answering."""
+    pages = [_open_and_play(browser, url) for _ in range(n)]
+    time.sleep(2.0)
+    start = [(time.monotonic(), _read(p)[0]) for p in pages]
+    health, stop = [], threading.Event()
+
+    def poll() -> None:
+        while not stop.is_set():
+            t0 = time.monotonic()
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=5) as r:
+                    ok = r.read().decode().strip() == "ok"
+            except OSError:
+                ok = False
+            health.append((ok, time.monotonic() - t0))
+            stop.wait(1.0)
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    time.sleep(seconds)
+    rates = [(_read(p)[0] - f0) / (time.monotonic() - t0) for p, (t0, f0) in zip(pages, start)]
+    stop.set()
+    poller.join()
+    return {"pages": n, "repaints_per_s_each": [round(r, 2) for r in rates],
+            "min_repaints_per_s": round(min(rates), 2),
+            "health_polls": len(health), "health_failed": sum(not ok for ok, _ in health),
+            "health_max_s": round(max(d for _, d in health), 3)}  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--preset", default="spiral", help="a preset name, or 'default'")
+    parser.add_argument("--pages", type=int, default=0, help="also open this many pages at once")
+    parser.add_argument(
+        "--max-running",
+        type=int,
+        default=0,
+        help="the server's PLAYGROUND_MAX_RUNNING (0: its default, 2 on 2 cores)",
+    )
     args = parser.parse_args()
+    if args.max_running:
+        os.environ["PLAYGROUND_MAX_RUNNING"] = str(args.max_running)  # the server inherits it
     cfg = run_config(args.preset)
-    headless = headless_steps_per_s(cfg, args.seconds)
-    page = page_rates(cfg, args.seconds)
-    page["headless_steps_per_s"] = headless
-    page["trainer_with_page_vs_headless"] = page["steps_per_s_with_page"] / headless
-    print(json.dumps(page))
+    out = {"preset": args.preset, "seconds": args.seconds} | headless(cfg, args.seconds)
+    log = Path(tempfile.mkdtemp()) / "server.log"
+    proc, url = start_streamlit(REPO_ROOT / "app.py", log)
+    link = f"{url}/?{urllib.parse.urlencode(config_to_params(cfg))}"
+    pw = start_playwright()
+    try:
+        browser = launch_chromium(pw)
+        out |= one_page(browser, link, args.seconds)
+        out["trainer_with_page_vs_headless"] = round(
+            out["page_steps_per_s"] / out["headless_steps_per_s"], 3
+        )
+        browser.close()
+        if args.pages:
+            out["many"] = many_pages(launch_chromium(pw), link, args.pages, args.seconds)
+    finally:
+        pw.stop()
+        stop_process(proc)
+    print(json.dumps(out))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from playground.train.snapshot import Status
 from playground.train.supervised import supervised_learner
 from playground.train.trainer import Trainer
 from tests.engine_fixtures import wait_for
+from ui.live.payload import decode
 from ui.playbar import STEP_UNITS
 from ui.urlstate import PAGE_DEFAULT
 from ui.views import network_figure
@@ -108,12 +109,22 @@ def test_the_network_picture_draws_every_output_unit(changes: dict, units: int) 
                                                               for i in range(units)]  # fmt: skip
 
 
+def _live_update(at: AppTest) -> dict:
+    """The live view's last update on the page, decoded as its JavaScript decodes it."""
+    (element,) = [e for e in at.get("bidi_component") if e.proto.id.endswith("live_view")]
+    return decode(element.proto.bytes)
+
+
 def test_the_network_picture_of_three_blobs_on_the_page() -> None:
     at = _app(dataset="blobs", n_classes="3")
     at.button(key="step").click().run()
     assert not at.exception
     assert not [e.value for e in at.error if "view failed" in e.value]
-    assert at.get("plotly_chart"), "no chart drawn"
+    update = _live_update(at)  # the live view draws the network from this
+    assert update["step"] >= 1 and update["layers"][-1] == "output"
+    last = len(update["layers"]) - 1
+    assert update["arrays"][f"w{last}"].shape[0] == 3  # every output unit
+    assert update["arrays"]["grid"].shape[0] == 3
 
 
 # --- A2: set a weight by hand ------------------------------------------------------------------

@@ -20,8 +20,27 @@ def neuron_options(cfg: RunConfig) -> list[str]:
     return [f"layer {k + 1} neuron {j + 1}" for k, s in enumerate(dense) for j in range(s.units)]
 
 
+PICKED = "_picked_neuron"  # a neuron clicked in the live view, for the picker's next draw
+
+
+def pick_neuron(layer_names: tuple[str, ...], layer: int, unit: int) -> bool:
+    """A neuron clicked in the live view (layer indexes layer_names) becomes the picked one on
+    the next full run; False for a click that picks nothing (the output) or no change."""
+    if not 0 <= layer < len(layer_names) - 1:
+        return False
+    label = f"layer {layer + 1} neuron {unit + 1}"
+    if label == st.session_state.get("neuron"):
+        return False
+    st.session_state[PICKED] = label
+    return True
+
+
 def selected_neuron() -> tuple[int, int] | None:
-    """(layer from 1, neuron from 0) of the neuron picked in the tools, if any."""
+    """(layer from 1, neuron from 0) of the neuron picked in the tools or clicked in the live
+    view, if any (call it before the picker is drawn)."""
+    picked = st.session_state.pop(PICKED, None)
+    if picked and picked in neuron_options(get_session().config):
+        st.session_state["neuron"] = picked
     label = st.session_state.get("neuron")
     if not label:
         return None

@@ -56,8 +56,7 @@ def guarded(view: Callable[..., None]) -> Callable[..., None]:
     return safe
 
 
-LIVE_WIDTH = 310  # px of the output and loss charts: their column on a 1500-px-wide window
-NETWORK_WIDTH = 400
+LIVE_WIDTH = 310  # px of a live Plotly chart (the Images page's loss curve)
 
 
 def live_chart(fig: Any, width: int = LIVE_WIDTH) -> None:
@@ -99,21 +98,6 @@ def metrics(snap: Snapshot, classification: bool) -> None:
     st.markdown(text)
 
 
-@guarded
-def boundary_chart(info: RunInfo, snap: Snapshot, show_test: bool, discretize: bool) -> None:
-    """The output over the plane with the data points."""
-    if snap.grid is None:
-        return
-    fig = boundary.decision_boundary(
-        snap.grid, snap.grid_bound, points_train=info.points_train, y_train=info.y_train,
-        points_test=info.points_test, y_test=info.y_test, task=info.task.value,
-        n_classes=info.n_classes, show_test=show_test, discretize=discretize, height=LIVE_WIDTH,
-    )  # fmt: skip
-    with st.container(key="boundary_chart"):
-        live_chart(fig)
-    st.markdown(scale_legend(info.task.value, int(snap.grid.shape[0])), unsafe_allow_html=True)
-
-
 def scale_legend(task: str, k: int) -> str:
     """The boundary chart's colour key as HTML (drawn by the page: a Plotly colour bar would
     cost the live chart a second layout pass on every refresh)."""
@@ -143,16 +127,6 @@ def network_figure(info: RunInfo, snap: Snapshot, selected: tuple[int, int] | No
 
 
 @guarded
-def network_chart(info: RunInfo, snap: Snapshot, selected: tuple[int, int] | None) -> None:
-    """Every neuron as a heatmap thumbnail, links coloured and sized by weight."""
-    fig = network_figure(info, snap, selected)
-    if fig is None:
-        return
-    with st.container(key="network_chart"):
-        live_chart(fig, NETWORK_WIDTH)
-
-
-@guarded
 def loss_chart(snap: Snapshot, log_y: bool, last_n: int) -> None:
     with st.container(key="loss_chart"):
         fig = curves.loss_curve(snap.history, log_y=log_y, last_n_steps=last_n)
@@ -160,10 +134,16 @@ def loss_chart(snap: Snapshot, log_y: bool, last_n: int) -> None:
 
 
 def _curves_view(trainer: Trainer, snap: Snapshot, opts: dict) -> None:
-    if trainer.info.is_classification:
-        st.plotly_chart(curves.accuracy_curve(snap.history, last_n_steps=opts.get("last_n", 0)))
-    else:
-        st.caption("Regression has no accuracy; the loss above is the mean error.")
+    """Loss (and accuracy) curves with hover and zoom (the live view draws them too)."""
+    last_n = opts.get("last_n", 0)
+    fig = curves.loss_curve(snap.history, log_y=opts.get("log_y", False), last_n_steps=last_n)
+    if not trainer.info.is_classification:
+        st.plotly_chart(fig)
+        st.caption("Regression has no accuracy; the loss is the mean error.")
+        return
+    left, right = st.columns(2)
+    left.plotly_chart(fig)
+    right.plotly_chart(curves.accuracy_curve(snap.history, last_n_steps=last_n))
 
 
 def _weights_view(trainer: Trainer, snap: Snapshot, opts: dict) -> None:

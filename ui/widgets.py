@@ -313,10 +313,9 @@ def playground_config(base: RunConfig) -> RunConfig:
 
 
 def data_controls(hidden: frozenset[str], previews: dict[str, Any] | None = None) -> None:
-    """Problem type, dataset picker (with previews), noise, split, batch size, regenerate."""
+    """Dataset picker (with previews), noise, split, batch size, regenerate (the problem type
+    is in the top bar, drawn before this)."""
     s, t = st.session_state, PLAYGROUND
-    if is_shown(t["problem"], hidden):
-        draw(t["problem"])
     options = TOY_SETS[Task(s["problem"])]
     if s["dataset"] not in options:
         s["dataset"] = options[0]
@@ -341,8 +340,9 @@ def feature_controls(hidden: frozenset[str]) -> None:
 
 
 def network_controls(hidden: frozenset[str], kinds: tuple[str, ...] = ("dense",)) -> None:
-    """Hidden layers: how many, and each one's kind, neurons, activation and init."""
-    draw_rows(PLAYGROUND, [["n_layers"], ["activation"]], hidden)
+    """Hidden layers: how many, and each one's kind, neurons, activation and init (the
+    activation of all layers is in the top bar)."""
+    draw_rows(PLAYGROUND, [["n_layers"]], hidden)
     if "layers" in hidden:
         return
     n = int(st.session_state["n_layers"])
@@ -362,19 +362,29 @@ def network_controls(hidden: frozenset[str], kinds: tuple[str, ...] = ("dense",)
                 st.slider("Drop probability", 0.0, 0.9, key=f"p_{i}", help=LAYER_HELP["p"])
 
 
+TOP_BAR = {"lr": 1.0, "activation": 1.3, "regularization": 1.1, "reg_rate": 1.3, "problem": 1.7}
 TRAIN_ROWS = (
-    ["lr"], ["regularization", "reg_rate"], ["loss", "optimizer"], ["momentum"],
+    ["loss", "optimizer"], ["momentum"],
     ["schedule", "schedule_steps"], ["speed"], ["max_epochs", "target_test_loss"],
     ["seed", "data_seed", "n_samples"], ["device"],
 )  # fmt: skip
 
 
+def top_controls(hidden: frozenset[str]) -> None:
+    """The top bar's settings, as in TensorFlow Playground: learning rate, activation,
+    regularisation and its rate, problem type (one row, widths fitting their labels)."""
+    shown = [k for k in TOP_BAR if is_shown(PLAYGROUND[k], hidden)]
+    if shown:
+        for col, key in zip(st.columns([TOP_BAR[k] for k in shown]), shown):
+            draw(PLAYGROUND[key], col)
+
+
 def train_controls(hidden: frozenset[str]) -> None:
-    """Learning rate, regularisation, loss, optimizer, schedule, speed, stops, seed, device."""
+    """Loss, optimizer, momentum, schedule, speed, stops, seeds, device."""
     draw_rows(PLAYGROUND, TRAIN_ROWS, hidden)
 
 
-def view_controls(where: list[Any]) -> None:
-    """The view toggles above the charts, one per column."""
-    for col, key in zip(where, ("show_test", "discretize", "log_y", "last_n", "extra_view")):
+def view_controls(where: list[Any], keys: tuple[str, ...] = VIEW_KEYS) -> None:
+    """View settings, one per column (show_test, discretize, log_y, last_n, extra_view)."""
+    for col, key in zip(where, keys):
         draw(PLAYGROUND[key], col)
