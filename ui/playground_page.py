@@ -129,6 +129,7 @@ def live_status(trainer: Trainer, started: Snapshot) -> None:
         st.rerun()  # stopped by itself, or got its slot: redraw the page with the new cadence
 
 
+@views.guarded
 def live_area(trainer: Trainer, neuron: tuple[int, int] | None) -> None:
     """The live view: network, output over the plane, curves and numbers, repainted in the
     browser from one compact update. A click on a neuron selects it; a click on a link or a

@@ -169,7 +169,8 @@ PLAYGROUND = table(
     Control("csv_target", "data.csv_target"),
     Control("csv_task", "data.csv_task"),
     Control("loss", "train.loss", SELECT, "Loss", options=_losses,
-            help="What is minimised. mse with a tanh output and +-1 targets is TF Playground's."),
+            help="What is minimised. square, ½(o − t)² with a tanh output and ±1 targets, is "
+            "TF Playground's; mse is twice it (twice the gradient too)."),
     Control("optimizer", "train.optimizer", SELECT, "Optimizer",
             options=[x.value for x in Optimizer],
             help="How gradients become updates: plain SGD, momentum, or adaptive (Adam, ...)."),
