@@ -1,4 +1,4 @@
-"""Frozen dataclasses + enums for a run; to_json/from_json; validation."""
+"""Frozen dataclasses for a run (its enums and limits are in choices.py); JSON; validation."""
 
 from __future__ import annotations
 
