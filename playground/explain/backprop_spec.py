@@ -271,3 +271,39 @@ def spec_from_model(
 def _last_dim(m: nn.Module) -> bool:
     """True unless m works along an axis other than the features' (a Softmax over dim 0)."""
     return getattr(m, "dim", -1) in (-1, 1)
+
+
+# --- the spec format, for `python -m playground backprop --help` ---------------------------
+
+SPEC_EXAMPLE = (  # XOR 2-2-1 with sigmoids, one example (the Backprop page's preset)
+    '{"layers": [{"weights": [[0.5, -0.4], [0.9, 1.0]], "bias": [-0.8, 0.1], '
+    '"activation": "sigmoid"},\n'
+    '            {"weights": [[-1.2, 1.1]], "bias": [-0.3], "activation": "sigmoid"}],\n'
+    ' "input": [1.0, 0.0], "target": [1.0], "loss": "half_sse", "lr": 0.5}'
+)
+SPEC_HELP = f"""\
+The spec file is one JSON object; unknown keys are refused, and every number must be finite.
+
+  layers       a list of 1 to {MAX_LAYERS} dense layers, input side first, each
+               {{"weights": [[...], ...], "bias": [...], "activation": NAME}}
+  weights      one row per unit (1 to {MAX_UNITS} units), one column per input of the
+               layer: weights[j][i] multiplies input i into unit j
+  bias         one number per unit
+  activation   {", ".join(ACTIVATIONS)} (softmax only on the output layer)
+  input        one example: a list of 1 to {MAX_UNITS} numbers
+  target       one number per output unit
+  loss         {", ".join(LOSSES)}; half_sse is 1/2 sum (o - t)^2, mse the mean of
+               (o - t)^2; cross_entropy needs a softmax output and bce a sigmoid output, both
+               with targets in [0, 1]
+  lr           the SGD learning rate, > 0
+  update_bias  optional, default true; false keeps the biases fixed
+
+Example (save it as spec.json, then run `python -m playground backprop --spec spec.json`):
+
+{SPEC_EXAMPLE}
+
+The output is one JSON object: the spec, the loss before and after the step, and per layer
+its input, net, out, dE/dout, delta, gradients and new weights, checked against central
+differences and autograd. A dE/dout beyond float64's range (a saturated output) is null; delta
+stays exact.
+"""
