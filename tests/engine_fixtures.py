@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,6 +22,7 @@ from playground.config import (
     RunConfig,
     TrainConfig,
 )
+from playground.train import headless
 
 T = TypeVar("T")
 
@@ -66,3 +71,25 @@ def one_torch_thread() -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def run_scripts_and_app(sources: dict, configs: dict, tmp_path) -> dict:
+    """{name: (the exported script's JSON, the headless run's summary)}: each generated script
+    runs as its own program (all at once: importing torch dominates), each config headless."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    procs = {}
+    for name, source in sources.items():
+        path = tmp_path / f"{name}.py"
+        path.write_text(source)
+        procs[name] = subprocess.Popen(
+            [sys.executable, "-I", str(path)], cwd=tmp_path, env=env, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+    results = {}
+    for name, cfg in configs.items():
+        out, err = procs[name].communicate(timeout=240)
+        assert procs[name].returncode == 0, err
+        trainer, want = headless.run(cfg, poll_s=0.02)
+        trainer.close()
+        results[name] = (json.loads(out.strip().splitlines()[-1]), want)
+    return results

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -42,6 +41,7 @@ from playground.nn import engine
 from playground.nn.model import LOSSES, build_model, encode_targets, output_head
 from playground.presets import get_preset
 from playground.train import headless
+from tests.engine_fixtures import run_scripts_and_app
 
 ALLOWED_IMPORTS = {"__future__", "argparse", "csv", "json", "math", "sys", "numpy", "torch"}
 ALLOWED_IMPORTS |= {"torch.nn.functional", "sklearn.datasets"}
@@ -79,24 +79,13 @@ def test_scripts_run_alone_and_match_the_app(tmp_path: Path) -> None:
         "reg-plane": _cpu(get_preset("reg-plane"), 150),
         "digits-mlp": _cpu(get_preset("digits-mlp"), 40),
     }
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    procs = {}
-    for name, cfg in cases.items():
-        source = generate_script(cfg)
+    sources = {name: generate_script(cfg) for name, cfg in cases.items()}
+    for source in sources.values():
         assert _imports(source) <= ALLOWED_IMPORTS, _imports(source)
         assert "playground" not in " ".join(_imports(source))
-        path = tmp_path / f"{name}.py"
-        path.write_text(source)
-        procs[name] = subprocess.Popen(  # all at once: start-up (importing torch) dominates
-            [sys.executable, "-I", str(path)], cwd=tmp_path, env=env, text=True,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )  # fmt: skip
+    results = run_scripts_and_app(sources, cases, tmp_path)
     for name, cfg in cases.items():
-        out, err = procs[name].communicate(timeout=240)
-        assert procs[name].returncode == 0, err
-        got = json.loads(out.strip().splitlines()[-1])
-        trainer, want = headless.run(cfg, poll_s=0.02)
-        trainer.close()
+        got, want = results[name]
         assert got["steps"] == want["steps"]
         assert got["test_loss"] == pytest.approx(want["test_loss"], rel=LOSS_RTOL)
         assert got["train_loss"] == pytest.approx(want["train_loss"], rel=LOSS_RTOL)

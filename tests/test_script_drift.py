@@ -8,10 +8,6 @@ Adam through autograd, the same torch ops as the script.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,7 +19,7 @@ from playground.export.codegen import MATCHED_STEPS, MATCHED_TOLERANCE, generate
 from playground.nn.fastpath import FastStep
 from playground.nn.model import build_model, output_head
 from playground.presets import get_preset
-from playground.train import headless
+from tests.engine_fixtures import run_scripts_and_app
 
 
 def _cpu(name: str, steps: int) -> RunConfig:
@@ -46,20 +42,7 @@ def test_header_states_the_measured_agreement() -> None:
 def test_script_matches_the_app_for_the_steps_the_header_promises(tmp_path: Path) -> None:
     cases = {"spiral": _cpu("spiral", MATCHED_STEPS), "spiral-3": _cpu("spiral-3", MATCHED_STEPS)}
     assert [_uses_fast_path(c) for c in cases.values()] == [True, False]
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    procs = {}
-    for name, cfg in cases.items():
-        path = tmp_path / f"{name}.py"
-        path.write_text(generate_script(cfg))
-        procs[name] = subprocess.Popen(  # both at once: importing torch dominates
-            [sys.executable, "-I", str(path)], cwd=tmp_path, env=env, text=True,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )  # fmt: skip
-    for name, cfg in cases.items():
-        out, err = procs[name].communicate(timeout=240)
-        assert procs[name].returncode == 0, err
-        got = json.loads(out.strip().splitlines()[-1])
-        trainer, want = headless.run(cfg, poll_s=0.02)
-        trainer.close()
+    sources = {name: generate_script(cfg) for name, cfg in cases.items()}
+    for got, want in run_scripts_and_app(sources, cases, tmp_path).values():
         assert got["steps"] == want["steps"] == MATCHED_STEPS
         assert got["test_loss"] == pytest.approx(want["test_loss"], rel=0, abs=MATCHED_TOLERANCE)
