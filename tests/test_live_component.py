@@ -5,6 +5,7 @@ exact values; editing a link changes that weight in the next snapshot."""
 from __future__ import annotations
 
 import json
+import time
 from typing import TYPE_CHECKING
 
 import pytest
@@ -63,6 +64,19 @@ def pause_and_read_truth(page: Page) -> dict:
     return data
 
 
+def settled_frames(page: Page, quiet_ms: int = 700) -> int:
+    """data-frame once it has not moved for quiet_ms (bounded by the harness's state wait)."""
+    deadline = time.monotonic() + STATE_TIMEOUT_MS / 1000
+    frames = attr(page, "data-frame")
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(quiet_ms)
+        now = attr(page, "data-frame")
+        if now == frames:
+            return now
+        frames = now
+    raise AssertionError(f"data-frame still moving after {STATE_TIMEOUT_MS} ms")
+
+
 def tip(page: Page) -> tuple[dict[str, str], str]:
     box = page.locator(".nnl-tip")
     box.wait_for(state="visible")
@@ -88,7 +102,7 @@ def test_frames_advance_while_running_and_hover_shows_snapshot_values(
     assert page.locator(LIVE).get_attribute("data-test-loss") not in (None, "")
 
     truth = pause_and_read_truth(page)
-    frames = attr(page, "data-frame")
+    frames = settled_frames(page)  # an update already on its way may still be painted once
     page.wait_for_timeout(1_000)  # paused: the fragment still runs, nothing is repainted
     assert attr(page, "data-step") == truth["step"]
     assert attr(page, "data-frame") == frames
