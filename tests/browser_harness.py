@@ -282,3 +282,25 @@ def wait_changed(
         arg=[selector, old_html],
         timeout=timeout_ms,
     )
+
+
+# ---- the live view's hooks ----------------------------------------------------------------------
+
+LIVE = ".st-key-live_view"  # the live view component's element
+_ATTR_ABOVE = """([sel, attr, lo]) => {
+    const el = document.querySelector(sel);
+    return el !== null && Number(el.getAttribute(attr) || 0) > lo;
+}"""
+
+
+def live_attr(page: Page, name: str) -> int:
+    """An integer hook of the live view (data-frame, data-step); 0 before its first frame."""
+    return int(float(page.locator(LIVE).get_attribute(name) or 0))
+
+
+def wait_live_attr_above(
+    page: Page, name: str, lo: float, timeout_ms: int = STATE_TIMEOUT_MS
+) -> int:
+    """Wait until the live view's hook `name` is above lo; return it."""
+    page.wait_for_function(_ATTR_ABOVE, arg=[LIVE, name, lo], timeout=timeout_ms)
+    return live_attr(page, name)

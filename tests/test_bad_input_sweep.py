@@ -7,19 +7,18 @@ drive the pages as a user does: typed values, link parameters, uploads and a dra
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.page_harness import page_app
+from tests.page_harness import APP, page_app
+from tests.page_harness import shown as _shown
+from tests.page_harness import status_line as _status
+from tests.page_harness import status_step as _step
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-SPECIAL = r"[\\`*_{}\[\]()#+\-.!|<>~$:]"
 GOOD_JSON_HEAD = '{"data": {"name": "circle"}, "train": {"lr": '
 
 
@@ -31,21 +30,8 @@ class Case:
     words: tuple[str, ...]
 
 
-def _shown(text: str) -> str:
-    """What Streamlit's markdown shows: backslash escapes removed."""
-    return re.sub(rf"\\({SPECIAL})", r"\1", text)
-
-
 def _messages(at: AppTest) -> list[str]:
     return [_shown(m.value) for m in (*at.error, *at.warning)]
-
-
-def _status(at: AppTest) -> str:
-    return next(m.value for m in at.markdown if re.search(r"\bstep \d+", m.value))
-
-
-def _step(at: AppTest) -> int:
-    return int(re.search(r"step (\d+)", _status(at)).group(1))
 
 
 def _no_traceback(at: AppTest) -> None:

@@ -11,6 +11,7 @@ import pytest
 from tests.browser_harness import (
     BROWSER_TEST_TIMEOUT_S,
     FIRST_LOAD_TIMEOUT_MS,
+    LIVE,
     REPO_ROOT,
     by_key,
     open_app,
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(BROWSER_TEST_TIMEOUT_S)]
 SIZES = [(1280, 800), (1366, 768), (1440, 900), (1920, 1080)]
-LIVE = ".st-key-live_view"
 
 # Every visible button, label and the status container (and what they hold) whose content is
 # wider than its box: a label cut to "Pa…" or text running out of its box.

@@ -18,22 +18,19 @@ from tests.browser_harness import (
     REPO_ROOT,
     STATE_TIMEOUT_MS,
     by_key,
+    live_attr,
     open_app,
     start_streamlit,
     status_step,
     status_text,
     stop_process,
     wait_idle,
+    wait_live_attr_above,
     wait_status,
     wait_step,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(BROWSER_TEST_TIMEOUT_S)]
-LIVE = ".st-key-live_view"
-_ATTR_ABOVE = """([sel, attr, lo]) => {
-    const el = document.querySelector(sel);
-    return el !== null && Number(el.getAttribute(attr) || 0) > lo;
-}"""
 
 
 @pytest.fixture(scope="module")
@@ -61,17 +58,6 @@ def _set_lr(page, value: str) -> None:
     lr.press("Enter")
 
 
-def _attr(page, name: str) -> int:
-    """An integer hook of the live view's root (data-frame, data-step)."""
-    return int(float(page.locator(LIVE).get_attribute(name) or 0))
-
-
-def _wait_attr_above(page, name: str, lo: float) -> int:
-    """Wait until the live view's hook `name` is above lo; return it."""
-    page.wait_for_function(_ATTR_ABOVE, arg=[LIVE, name, lo], timeout=FIRST_LOAD_TIMEOUT_MS)
-    return _attr(page, name)
-
-
 def _live_trainers(server_page) -> int:
     """The server page's trainer-thread count, read from a fresh load of it."""
     server_page.reload(wait_until="domcontentloaded", timeout=FIRST_LOAD_TIMEOUT_MS)
@@ -93,15 +79,19 @@ def _wait_no_trainers(server_page) -> int:
 def test_play_pause_reset_lr_and_close(browser, server):
     page = _open(browser, server)
     assert status_step(page) == 0
-    frame0 = _wait_attr_above(page, "data-frame", 0)  # the live view drew its first frame
+    frame0 = wait_live_attr_above(
+        page, "data-frame", 0, FIRST_LOAD_TIMEOUT_MS
+    )  # the live view drew its first frame
 
     # Play: the step number and the live view's frames advance with no further input
     _click(page, "play")
     first_step = wait_step(page, at_least=1)  # "the step number never moved" if it times out
-    frame1 = _wait_attr_above(page, "data-frame", frame0)
+    frame1 = wait_live_attr_above(page, "data-frame", frame0, FIRST_LOAD_TIMEOUT_MS)
     wait_step(page, at_least=first_step + 101)
-    assert _wait_attr_above(page, "data-frame", frame1 + 5) > frame1 + 5
-    assert _wait_attr_above(page, "data-step", first_step - 1) >= first_step
+    assert wait_live_attr_above(page, "data-frame", frame1 + 5, FIRST_LOAD_TIMEOUT_MS) > frame1 + 5
+    assert (
+        wait_live_attr_above(page, "data-step", first_step - 1, FIRST_LOAD_TIMEOUT_MS) >= first_step
+    )
 
     # the learning rate changes while running and reaches the trainer
     _set_lr(page, "0.1")
@@ -112,10 +102,10 @@ def test_play_pause_reset_lr_and_close(browser, server):
     _click(page, "pause")
     wait_status(page, r"\bpaused\b")
     wait_idle(page)
-    paused_at, frames = status_step(page), _attr(page, "data-frame")
+    paused_at, frames = status_step(page), live_attr(page, "data-frame")
     page.wait_for_timeout(1_500)  # paused: no fragment runs, the live view is not repainted
-    assert _attr(page, "data-frame") == frames
-    assert _attr(page, "data-step") == paused_at
+    assert live_attr(page, "data-frame") == frames
+    assert live_attr(page, "data-step") == paused_at
     _set_lr(page, "0.03")
     wait_status(page, r"\bpaused\b.*\blr 0\.03\b")
     assert status_step(page) == paused_at

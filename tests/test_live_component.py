@@ -12,12 +12,15 @@ import pytest
 
 from tests.browser_harness import (
     BROWSER_TEST_TIMEOUT_S,
+    LIVE,
     REPO_ROOT,
     STATE_TIMEOUT_MS,
     by_key,
+    live_attr,
     open_app,
     start_streamlit,
     stop_process,
+    wait_live_attr_above,
 )
 
 if TYPE_CHECKING:
@@ -26,11 +29,6 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(BROWSER_TEST_TIMEOUT_S)]
-LIVE = ".st-key-live_view"
-_ATTR_ABOVE = """([sel, attr, lo]) => {
-    const el = document.querySelector(sel);
-    return el !== null && Number(el.getAttribute(attr) || 0) > lo;
-}"""
 
 
 @pytest.fixture(scope="module")
@@ -39,15 +37,6 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     proc, url = start_streamlit(REPO_ROOT / "scripts" / "live_demo.py", log_path)
     yield url
     stop_process(proc)
-
-
-def attr(page: Page, name: str) -> int:
-    return int(float(page.locator(LIVE).get_attribute(name) or 0))
-
-
-def wait_above(page: Page, name: str, lo: float) -> int:
-    page.wait_for_function(_ATTR_ABOVE, arg=[LIVE, name, lo], timeout=STATE_TIMEOUT_MS)
-    return attr(page, name)
 
 
 def pause_and_read_truth(page: Page) -> dict:
@@ -67,10 +56,10 @@ def pause_and_read_truth(page: Page) -> dict:
 def settled_frames(page: Page, quiet_ms: int = 700) -> int:
     """data-frame once it has not moved for quiet_ms (bounded by the harness's state wait)."""
     deadline = time.monotonic() + STATE_TIMEOUT_MS / 1000
-    frames = attr(page, "data-frame")
+    frames = live_attr(page, "data-frame")
     while time.monotonic() < deadline:
         page.wait_for_timeout(quiet_ms)
-        now = attr(page, "data-frame")
+        now = live_attr(page, "data-frame")
         if now == frames:
             return now
         frames = now
@@ -95,17 +84,17 @@ def test_frames_advance_while_running_and_hover_shows_snapshot_values(
     page = open_app(browser, demo_server, viewport={"width": 1366, "height": 768})
     page.locator(LIVE).wait_for()
     by_key(page, "play").locator("button").click()
-    frame0 = wait_above(page, "data-frame", 0)
-    step0 = wait_above(page, "data-step", 0)
-    assert wait_above(page, "data-frame", frame0 + 5) > frame0 + 5
-    assert wait_above(page, "data-step", step0) > step0
+    frame0 = wait_live_attr_above(page, "data-frame", 0)
+    step0 = wait_live_attr_above(page, "data-step", 0)
+    assert wait_live_attr_above(page, "data-frame", frame0 + 5) > frame0 + 5
+    assert wait_live_attr_above(page, "data-step", step0) > step0
     assert page.locator(LIVE).get_attribute("data-test-loss") not in (None, "")
 
     truth = pause_and_read_truth(page)
     frames = settled_frames(page)  # an update already on its way may still be painted once
     page.wait_for_timeout(1_000)  # paused: the fragment still runs, nothing is repainted
-    assert attr(page, "data-step") == truth["step"]
-    assert attr(page, "data-frame") == frames
+    assert live_attr(page, "data-step") == truth["step"]
+    assert live_attr(page, "data-frame") == frames
 
     page.locator(".nnl-node.hidden").nth(10).hover()  # dense 2, neuron 3
     where, text = tip(page)

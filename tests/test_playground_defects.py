@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -15,38 +14,16 @@ from playground.train.snapshot import Status
 from playground.train.supervised import supervised_learner
 from playground.train.trainer import Trainer
 from tests.engine_fixtures import wait_for
+from tests.page_harness import playground_app as _app
+from tests.page_harness import session_config as _config
+from tests.page_harness import shown as _shown
+from tests.page_harness import status_line as _status
+from tests.page_harness import status_step as _step
 from ui.live.payload import decode
 from ui.playbar import STEP_UNITS
 from ui.urlstate import PAGE_DEFAULT
 from ui.views import network_figure
 from ui.widgets import LAYER_HELP, PLAYGROUND
-
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-SPECIAL = r"[\\`*_{}\[\]()#+\-.!|<>~$:]"
-
-
-def _app(**params: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for k, v in params.items():
-        at.query_params[k] = v
-    return at.run()
-
-
-def _config(at: AppTest) -> RunConfig:
-    return at.session_state["playground_session"].config
-
-
-def _status(at: AppTest) -> str:
-    return next(m.value for m in at.markdown if re.search(r"\bstep \d+", m.value))
-
-
-def _step(at: AppTest) -> int:
-    return int(re.search(r"step (\d+)", _status(at)).group(1))
-
-
-def _shown(text: str) -> str:
-    """What Streamlit's markdown shows for a message: backslash escapes removed."""
-    return re.sub(rf"\\({SPECIAL})", r"\1", text)
 
 
 def _warnings(at: AppTest) -> list[str]:

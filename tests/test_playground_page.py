@@ -2,41 +2,19 @@
 
 from __future__ import annotations
 
-import re
 import time
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from playground.config import RunConfig
+from tests.page_harness import playground_app as _app
+from tests.page_harness import session_config as _config
+from tests.page_harness import status_line as _status
+from tests.page_harness import status_step as _step_number
 from ui.urlstate import config_from_params, config_to_params
 from ui.views import EXTRA_VIEWS
 from ui.widgets import EXTRA_VIEW_NAMES
-
-TIMEOUT = 60
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-
-
-def _app(**params: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for k, v in params.items():
-        at.query_params[k] = v
-    return at.run()
-
-
-def _config(at: AppTest) -> RunConfig:
-    return at.session_state["playground_session"].config
-
-
-def _status(at: AppTest) -> str:
-    texts = [m.value for m in at.markdown if re.search(r"\bstep \d+", m.value)]
-    assert texts, "no status line"
-    return texts[0]
-
-
-def _step_number(at: AppTest) -> int:
-    return int(re.search(r"step (\d+)", _status(at)).group(1))
 
 
 @pytest.fixture
