@@ -11,6 +11,11 @@ _PAGES = [
     ("app_pages/backprop.py", "Backprop", ":material/calculate:", False),
     ("app_pages/images.py", "Images & saliency", ":material/image:", False),
     ("app_pages/compare.py", "Compare", ":material/compare:", False),
+    ("app_pages/sequences.py", "Sequences", ":material/timeline:", False),
+    ("app_pages/autoencoder.py", "Autoencoder", ":material/compress:", False),
+    ("app_pages/gan.py", "GAN", ":material/scatter_plot:", False),
+    ("app_pages/som.py", "SOM", ":material/grid_on:", False),
+    ("app_pages/lessons.py", "Lessons", ":material/school:", False),
     ("app_pages/server.py", "Server status", ":material/dns:", False),
 ]
 pages = [

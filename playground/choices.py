@@ -16,6 +16,27 @@ class DatasetName(str, Enum):
     REG_GAUSS = "reg-gauss"
     DIGITS = "digits"
     CSV = "csv"
+    # sequences (issue 14): generated offline, seeded
+    SINE = "sine"
+    COPY = "copy"
+    PARITY = "parity"
+    REVERSE = "reverse"
+    SORT = "sort"
+    TEXT = "text"
+    # point clouds for the GAN (issue 15); moons is shared
+    RING = "ring"
+    LINE = "line"
+    POINTS = "points"
+
+
+class ModelKind(str, Enum):
+    """Which learner trains the run (playground/train/kinds.py maps each to its module)."""
+
+    SUPERVISED = "supervised"
+    SEQUENCE = "sequence"
+    AUTOENCODER = "autoencoder"
+    GAN = "gan"
+    SOM = "som"
 
 
 class Task(str, Enum):
@@ -31,6 +52,12 @@ class LayerKind(str, Enum):
     FLATTEN = "flatten"
     DROPOUT = "dropout"
     BATCHNORM = "batchnorm"
+    RNN = "rnn"
+    LSTM = "lstm"
+    GRU = "gru"
+    EMBEDDING = "embedding"
+    TRANSFORMER = "transformer"
+    RBF = "rbf"
 
 
 class Activation(str, Enum):
@@ -55,6 +82,7 @@ class Init(str, Enum):
     KAIMING_UNIFORM = "kaiming_uniform"
     KAIMING_NORMAL = "kaiming_normal"
     ORTHOGONAL = "orthogonal"
+    KMEANS = "kmeans"  # rbf centres: k-means on the training inputs
 
 
 class Loss(str, Enum):
@@ -89,6 +117,7 @@ class Device(str, Enum):
     CUDA = "cuda"
 
 
+WEIGHT_INITS = tuple(i for i in Init if i != Init.KMEANS)  # what a dense or conv layer takes
 FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)")
 TWO_D_SETS = frozenset(
     {
@@ -102,8 +131,22 @@ TWO_D_SETS = frozenset(
         DatasetName.REG_GAUSS,
     }
 )
-REGRESSION_SETS = frozenset({DatasetName.REG_PLANE, DatasetName.REG_GAUSS})
+REGRESSION_SETS = frozenset({DatasetName.REG_PLANE, DatasetName.REG_GAUSS, DatasetName.SINE})
 MULTICLASS_SETS = frozenset({DatasetName.SPIRAL, DatasetName.BLOBS})
+SEQUENCE_SETS = frozenset(
+    {
+        DatasetName.SINE,
+        DatasetName.COPY,
+        DatasetName.PARITY,
+        DatasetName.REVERSE,
+        DatasetName.SORT,
+        DatasetName.TEXT,
+    }
+)
+POINT_SETS = frozenset({DatasetName.RING, DatasetName.LINE, DatasetName.POINTS, DatasetName.MOONS})
+SEQUENCE_LAYERS = frozenset(
+    {LayerKind.RNN, LayerKind.LSTM, LayerKind.GRU, LayerKind.EMBEDDING, LayerKind.TRANSFORMER}
+)
 
 # Resource caps: a single server is shared by a whole class.
 MAX_SAMPLES = 20_000
@@ -113,4 +156,5 @@ MAX_CHANNELS = 128
 MAX_PARAMS = 2_000_000
 MAX_CUSTOM_FEATURES = 8
 MAX_GRID = 200
+MAX_HEADS = 16
 MAX_SEED = 2**31 - 1  # torch generators take 64 bits; model layers add offsets to the seed

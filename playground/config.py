@@ -21,7 +21,10 @@ from playground.choices import (  # noqa: F401 - re-exported: config users impor
     MAX_SEED,
     MAX_UNITS,
     MULTICLASS_SETS,
+    POINT_SETS,
     REGRESSION_SETS,
+    SEQUENCE_LAYERS,
+    SEQUENCE_SETS,
     TWO_D_SETS,
     Activation,
     DatasetName,
@@ -29,23 +32,25 @@ from playground.choices import (  # noqa: F401 - re-exported: config users impor
     Init,
     LayerKind,
     Loss,
+    ModelKind,
     Optimizer,
     Schedule,
     Task,
 )
-
-
-class ConfigError(ValueError):
-    """A config value is bad; the message names the field and the value."""
-
-
-def _fail(path: str, msg: str) -> typing.NoReturn:
-    raise ConfigError(f"{path}: {msg}")
-
-
-def _check_range(path: str, value: float, lo: float, hi: float) -> None:
-    if not (lo <= value <= hi):
-        _fail(path, f"must be between {lo} and {hi}, got {str(value)[:40]}")
+from playground.settings.ae import AutoencoderConfig
+from playground.settings.base import (
+    KIND_FIELDS,
+    ConfigError,
+    LayerSpec,
+    check_range,
+    fail,
+    to_plain,
+)
+from playground.settings.gan import GanConfig
+from playground.settings.images import AugmentConfig, TransferConfig
+from playground.settings.section import Section
+from playground.settings.seq import SeqConfig
+from playground.settings.som import SomConfig
 
 
 @dataclass(frozen=True)
@@ -63,28 +68,28 @@ class DataConfig:
     csv_task: Task = Task.CLASSIFICATION
 
     def __post_init__(self) -> None:
-        _check_range("data.n_samples", self.n_samples, 20, MAX_SAMPLES)
-        _check_range("data.noise", self.noise, 0, 50)
-        _check_range("data.train_ratio", self.train_ratio, 0.1, 0.9)
-        _check_range("data.n_classes", self.n_classes, 2, 10)
-        _check_range("data.seed", self.seed, 0, MAX_SEED)
+        check_range("data.n_samples", self.n_samples, 20, MAX_SAMPLES)
+        check_range("data.noise", self.noise, 0, 50)
+        check_range("data.train_ratio", self.train_ratio, 0.1, 0.9)
+        check_range("data.n_classes", self.n_classes, 2, 10)
+        check_range("data.seed", self.seed, 0, MAX_SEED)
         if self.n_classes != 2 and self.name not in MULTICLASS_SETS:
-            _fail("data.n_classes", f"only spiral and blobs take n_classes, got {self.n_classes}")
+            fail("data.n_classes", f"only spiral and blobs take n_classes, got {self.n_classes}")
         for i, name in enumerate(self.features):
             if name not in FEATURES:
-                _fail(f"data.features[{i}]", f"unknown feature {name!r}; choose from {FEATURES}")
+                fail(f"data.features[{i}]", f"unknown feature {name!r}; choose from {FEATURES}")
         if len(set(self.features)) != len(self.features):
-            _fail("data.features", f"repeated feature in {list(self.features)}")
+            fail("data.features", f"repeated feature in {list(self.features)}")
         if len(self.custom_features) > MAX_CUSTOM_FEATURES:
-            _fail("data.custom_features", f"at most {MAX_CUSTOM_FEATURES} custom features")
+            fail("data.custom_features", f"at most {MAX_CUSTOM_FEATURES} custom features")
         if self.is_2d and not (self.features or self.custom_features):
-            _fail("data.features", "pick at least one input feature")
+            fail("data.features", "pick at least one input feature")
         if self.name == DatasetName.CSV and not self.csv_path:
-            _fail("data.csv_path", "the csv dataset needs a file path")
+            fail("data.csv_path", "the csv dataset needs a file path")
 
     def to_csv(self, path: str, target: str, task: Task) -> dict[str, Any]:
         """This section as a plain dict switched to a CSV file (for with_value)."""
-        d = _to_plain(self) | {"name": "csv", "csv_path": path, "csv_target": target}
+        d = to_plain(self) | {"name": "csv", "csv_path": path, "csv_target": target}
         return d | {"csv_task": task.value, "features": [], "custom_features": [], "n_classes": 2}
 
     @property
@@ -107,48 +112,6 @@ class DataConfig:
         return self.n_classes
 
 
-_KIND_FIELDS: dict[LayerKind, tuple[str, ...]] = {
-    LayerKind.DENSE: ("units", "activation", "init"),
-    LayerKind.CONV2D: ("channels", "kernel", "stride", "padding", "activation", "init"),
-    LayerKind.MAXPOOL2D: ("kernel", "stride"),
-    LayerKind.AVGPOOL2D: ("kernel", "stride"),
-    LayerKind.FLATTEN: (),
-    LayerKind.DROPOUT: ("p",),
-    LayerKind.BATCHNORM: (),
-}
-
-
-@dataclass(frozen=True)
-class LayerSpec:
-    kind: LayerKind = LayerKind.DENSE
-    units: int = 4
-    activation: Activation = Activation.TANH
-    init: Init = Init.XAVIER_UNIFORM
-    channels: int = 8
-    kernel: int = 3
-    stride: int = 1
-    padding: int = 1
-    p: float = 0.5  # dropout probability
-
-    def __post_init__(self) -> None:
-        _check_range("units", self.units, 1, MAX_UNITS)
-        _check_range("channels", self.channels, 1, MAX_CHANNELS)
-        _check_range("kernel", self.kernel, 1, 8)
-        _check_range("stride", self.stride, 1, 8)
-        _check_range("padding", self.padding, 0, 4)
-        _check_range("p", self.p, 0.0, 0.95)
-
-    @property
-    def is_trainable(self) -> bool:
-        return self.kind in (LayerKind.DENSE, LayerKind.CONV2D)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Only the fields that mean something for this kind of layer."""
-        return {"kind": self.kind.value} | {
-            k: _to_plain(getattr(self, k)) for k in _KIND_FIELDS[self.kind]
-        }
-
-
 @dataclass(frozen=True)
 class ModelConfig:
     layers: tuple[LayerSpec, ...] = (
@@ -159,12 +122,10 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         if len(self.layers) > MAX_LAYERS:
-            _fail("model.layers", f"at most {MAX_LAYERS} layers, got {len(self.layers)}")
+            fail("model.layers", f"at most {MAX_LAYERS} layers, got {len(self.layers)}")
         allowed = ["auto"] + [a.value for a in Activation]
         if self.output_activation not in allowed:
-            _fail(
-                "model.output_activation", f"unknown {self.output_activation!r}; one of {allowed}"
-            )
+            fail("model.output_activation", f"unknown {self.output_activation!r}; one of {allowed}")
 
 
 @dataclass(frozen=True)
@@ -193,24 +154,24 @@ class TrainConfig:
     steps_per_s: float = 0.0  # speed limit for slow motion; 0 = as fast as it goes
 
     def __post_init__(self) -> None:
-        _check_range("train.lr", self.lr, 1e-7, 100.0)
-        _check_range("train.momentum", self.momentum, 0.0, 0.999)
-        _check_range("train.beta1", self.beta1, 0.0, 0.9999)
-        _check_range("train.beta2", self.beta2, 0.0, 0.99999)
-        _check_range("train.weight_decay", self.weight_decay, 0.0, 10.0)
-        _check_range("train.batch_size", self.batch_size, 1, MAX_SAMPLES)
-        _check_range("train.l1", self.l1, 0.0, 10.0)
-        _check_range("train.l2", self.l2, 0.0, 10.0)
-        _check_range("train.grad_clip", self.grad_clip, 0.0, 1e6)
-        _check_range("train.schedule_steps", self.schedule_steps, 1, 10**9)
-        _check_range("train.schedule_gamma", self.schedule_gamma, 0.0, 1.0)
-        _check_range("train.min_lr", self.min_lr, 0.0, 100.0)
-        _check_range("train.max_steps", self.max_steps, 0, 10**12)
-        _check_range("train.max_epochs", self.max_epochs, 0, 10**9)
-        _check_range("train.target_test_loss", self.target_test_loss, 0.0, 1e9)
-        _check_range("train.eval_every", self.eval_every, 0, 10**9)
-        _check_range("train.steps_per_s", self.steps_per_s, 0.0, 1e6)
-        _check_range("train.seed", self.seed, 0, MAX_SEED)
+        check_range("train.lr", self.lr, 1e-7, 100.0)
+        check_range("train.momentum", self.momentum, 0.0, 0.999)
+        check_range("train.beta1", self.beta1, 0.0, 0.9999)
+        check_range("train.beta2", self.beta2, 0.0, 0.99999)
+        check_range("train.weight_decay", self.weight_decay, 0.0, 10.0)
+        check_range("train.batch_size", self.batch_size, 1, MAX_SAMPLES)
+        check_range("train.l1", self.l1, 0.0, 10.0)
+        check_range("train.l2", self.l2, 0.0, 10.0)
+        check_range("train.grad_clip", self.grad_clip, 0.0, 1e6)
+        check_range("train.schedule_steps", self.schedule_steps, 1, 10**9)
+        check_range("train.schedule_gamma", self.schedule_gamma, 0.0, 1.0)
+        check_range("train.min_lr", self.min_lr, 0.0, 100.0)
+        check_range("train.max_steps", self.max_steps, 0, 10**12)
+        check_range("train.max_epochs", self.max_epochs, 0, 10**9)
+        check_range("train.target_test_loss", self.target_test_loss, 0.0, 1e9)
+        check_range("train.eval_every", self.eval_every, 0, 10**9)
+        check_range("train.steps_per_s", self.steps_per_s, 0.0, 1e6)
+        check_range("train.seed", self.seed, 0, MAX_SEED)
 
 
 @dataclass(frozen=True)
@@ -218,19 +179,50 @@ class RunConfig:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    kind: ModelKind = ModelKind.SUPERVISED  # which learner trains it (train/kinds.py)
+    # One section per model kind's own settings; each checks itself against the run.
+    seq: SeqConfig = field(default_factory=SeqConfig)
+    ae: AutoencoderConfig = field(default_factory=AutoencoderConfig)
+    gan: GanConfig = field(default_factory=GanConfig)
+    som: SomConfig = field(default_factory=SomConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    transfer: TransferConfig = field(default_factory=TransferConfig)
+
+    @property
+    def sections(self) -> tuple[Section, ...]:
+        return (self.seq, self.ae, self.gan, self.som, self.augment, self.transfer)
 
     def __post_init__(self) -> None:
+        self._check_kind()
+        for section in self.sections:
+            section.check_run(self)
         task = self.data.task
         if task == Task.REGRESSION and self.train.loss in (Loss.CROSS_ENTROPY, Loss.BCE):
-            _fail("train.loss", f"{self.train.loss.value!r} needs a classification dataset")
+            fail("train.loss", f"{self.train.loss.value!r} needs a classification dataset")
         image = self.data.name == DatasetName.DIGITS
         for i, spec in enumerate(self.model.layers):
             spatial = spec.kind in (LayerKind.CONV2D, LayerKind.MAXPOOL2D, LayerKind.AVGPOOL2D)
             if spatial and not image:
-                _fail(f"model.layers[{i}]", f"{spec.kind.value} needs image data (digits)")
+                fail(f"model.layers[{i}]", f"{spec.kind.value} needs image data (digits)")
+
+    def _check_kind(self) -> None:
+        sequence = self.data.name in SEQUENCE_SETS
+        if sequence != (self.kind == ModelKind.SEQUENCE):
+            where = "kind" if sequence else "data.name"
+            fail(where, f"sequence datasets go with kind 'sequence' (got {self.kind.value!r} "
+                 f"on {self.data.name.value!r})")  # fmt: skip
+        if self.kind != ModelKind.SEQUENCE:
+            for i, spec in enumerate(self.model.layers):
+                if spec.kind in SEQUENCE_LAYERS:
+                    fail(f"model.layers[{i}]", f"{spec.kind.value} needs a sequence dataset")
+        for i, spec in enumerate(self.model.layers):  # until the rbf layer lands (issue 15)
+            if spec.kind == LayerKind.RBF:
+                fail(f"model.layers[{i}]", "rbf layers cannot be built yet")
+        if self.kind == ModelKind.SUPERVISED and self.data.name in POINT_SETS - TWO_D_SETS:
+            fail("data.name", f"{self.data.name.value!r} has no labels; train it with kind 'gan'")
 
     def to_dict(self) -> dict[str, Any]:
-        return _to_plain(self)
+        return to_plain(self)
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
@@ -262,51 +254,39 @@ def with_value(cfg: RunConfig, dotted: str, value: Any) -> RunConfig:
     for i, key in enumerate(parts[:-1]):
         if isinstance(node, list):
             if not key.isdigit() or int(key) >= len(node):
-                _fail(".".join(parts[: i + 1]), "no such list item")
+                fail(".".join(parts[: i + 1]), "no such list item")
             node = node[int(key)]
         elif isinstance(node, dict) and key in node:
             node = node[key]
         else:
-            _fail(".".join(parts[: i + 1]), "no such field")
+            fail(".".join(parts[: i + 1]), "no such field")
     last = parts[-1]
     if isinstance(node, list):
         if not last.isdigit() or int(last) >= len(node):
-            _fail(dotted, "no such list item")
+            fail(dotted, "no such list item")
         node[int(last)] = value
-    elif isinstance(node, dict) and (last in node or "kind" in node):
+    elif isinstance(node, dict) and (last in node or (node is not d and "kind" in node)):
         node[last] = value
     else:
-        _fail(dotted, "no such field")
+        fail(dotted, "no such field")
     return RunConfig.from_dict(d)
 
 
 # --- plain <-> dataclass conversion -------------------------------------------------------------
 
 
-def _to_plain(obj: Any) -> Any:
-    if isinstance(obj, Enum):
-        return obj.value
-    if isinstance(obj, LayerSpec):
-        return obj.to_dict()
-    if dataclasses.is_dataclass(obj):
-        return {f.name: _to_plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-    if isinstance(obj, (tuple, list)):
-        return [_to_plain(x) for x in obj]
-    return obj
-
-
 def _from_plain(cls: type, d: Any, path: str) -> Any:
     if not isinstance(d, dict):
-        _fail(path or "config", f"expected an object, got {type(d).__name__}")
+        fail(path or "config", f"expected an object, got {type(d).__name__}")
     hints = typing.get_type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls)]
     allowed = names
     if cls is LayerSpec:
         kind = _coerce(LayerKind, d.get("kind", "dense"), _join(path, "kind"))
-        allowed = ["kind", *_KIND_FIELDS[kind]]
+        allowed = ["kind", *KIND_FIELDS[kind]]
     for key in d:
         if key not in allowed:
-            _fail(_join(path, key), f"unknown field; known fields are {allowed}")
+            fail(_join(path, key), f"unknown field; known fields are {allowed}")
     kwargs = {k: _coerce(hints[k], v, _join(path, k)) for k, v in d.items()}
     try:
         return cls(**kwargs)
@@ -325,7 +305,7 @@ def _coerce(tp: Any, v: Any, path: str) -> Any:
     origin = typing.get_origin(tp)
     if origin is tuple:
         if not isinstance(v, (list, tuple)):
-            _fail(path, f"expected a list, got {v!r}")
+            fail(path, f"expected a list, got {v!r}")
         inner = typing.get_args(tp)[0]
         return tuple(_coerce(inner, x, f"{path}[{i}]") for i, x in enumerate(v))
     if dataclasses.is_dataclass(tp):
@@ -334,15 +314,15 @@ def _coerce(tp: Any, v: Any, path: str) -> Any:
         try:
             return tp(v)
         except ValueError:
-            _fail(path, f"unknown value {v!r}; one of {[e.value for e in tp]}")
+            fail(path, f"unknown value {v!r}; one of {[e.value for e in tp]}")
     if tp is bool:
         if not isinstance(v, bool):
-            _fail(path, f"expected true or false, got {v!r}")
+            fail(path, f"expected true or false, got {v!r}")
         return v
     if tp is int:
         is_number = isinstance(v, (int, float)) and not isinstance(v, bool)
         if not is_number or (isinstance(v, float) and not (math.isfinite(v) and v == int(v))):
-            _fail(path, f"expected an integer, got {v!r}")
+            fail(path, f"expected an integer, got {v!r}")
         return int(v)
     if tp is float:
         try:
@@ -350,10 +330,10 @@ def _coerce(tp: Any, v: Any, path: str) -> Any:
         except OverflowError:  # an integer beyond float's range
             ok = False
         if not ok:
-            _fail(path, f"expected a finite number, got {repr(v)[:40]}")
+            fail(path, f"expected a finite number, got {repr(v)[:40]}")
         return float(v)
     if tp is str:
         if not isinstance(v, str):
-            _fail(path, f"expected a string, got {v!r}")
+            fail(path, f"expected a string, got {v!r}")
         return v
     raise TypeError(f"no coercion for {tp}")  # a programming error, not bad input

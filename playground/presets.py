@@ -16,6 +16,7 @@ from playground.config import (
     RunConfig,
     TrainConfig,
 )
+from playground.preset_sets import autoencoder, gan, images, sequence, som
 
 
 def _dense(*units: int, act: Activation = Activation.TANH, init: Init = Init.XAVIER_UNIFORM):
@@ -112,6 +113,9 @@ PRESETS: dict[str, tuple[str, RunConfig]] = {
         ),
     ),
 }
+
+for _kind in (sequence, autoencoder, gan, som, images):  # each kind's module holds its presets
+    PRESETS.update(_kind.PRESETS)
 
 
 def get_preset(name: str) -> RunConfig:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from playground import config
 from playground.config import (
     MAX_CUSTOM_FEATURES,
     MAX_LAYERS,
@@ -72,7 +73,13 @@ def test_missing_keys_take_defaults() -> None:
     assert cfg.model.layers == (LayerSpec(units=3),)
 
 
-@pytest.mark.parametrize("kind", list(LayerKind))
+_CLASSIC = [
+    LayerKind(k)
+    for k in ("dense", "conv2d", "maxpool2d", "avgpool2d", "flatten", "dropout", "batchnorm")
+]
+
+
+@pytest.mark.parametrize("kind", _CLASSIC)
 def test_layer_json_holds_only_its_kind_fields(kind: LayerKind) -> None:
     d = LayerSpec(kind=kind).to_dict()
     assert d["kind"] == kind.value
@@ -80,6 +87,13 @@ def test_layer_json_holds_only_its_kind_fields(kind: LayerKind) -> None:
     assert trainable == (kind in (LayerKind.DENSE, LayerKind.CONV2D))
     assert ("units" in d) == (kind == LayerKind.DENSE)
     assert ("p" in d) == (kind == LayerKind.DROPOUT)
+
+
+@pytest.mark.parametrize("kind", list(LayerKind))
+def test_every_layer_kind_round_trips_through_json(kind: LayerKind) -> None:
+    spec = LayerSpec(kind=kind, units=6, heads=3, dropout=0.25)
+    again = config._from_plain(LayerSpec, json.loads(json.dumps(spec.to_dict())), "layer")
+    assert again.to_dict() == spec.to_dict()
 
 
 def test_json_is_plain() -> None:

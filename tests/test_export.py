@@ -14,6 +14,7 @@ import onnxruntime as ort
 import pytest
 import torch
 
+from playground.choices import WEIGHT_INITS
 from playground.cli import main as cli_main
 from playground.config import (
     FEATURES,
@@ -167,7 +168,7 @@ def _model_cfg(layers: tuple[LayerSpec, ...], image: bool = False, **train: Any)
 MODELS = {
     **{
         f"init-{i.value}": _model_cfg((LayerSpec(units=3, init=i), LayerSpec(units=2, init=i)))
-        for i in Init
+        for i in WEIGHT_INITS
     },
     "activations": _model_cfg(tuple(LayerSpec(units=3, activation=a) for a in Activation)),
     "dropout-batchnorm": _model_cfg(

@@ -31,7 +31,8 @@ from playground.train.trainer import Trainer
 
 EXAMPLES = 500
 OUTCOMES: Counter[str] = Counter()  # refused / trained / diverged, for RELIABILITY.md
-FIELD = re.compile(r"^(config|data|model|train)\b|\b(data|model|train)\.\w|unknown field")
+_SECTIONS = "data|model|train|seq|ae|gan|som|augment|transfer"
+FIELD = re.compile(rf"^(config|kind|{_SECTIONS})\b|\b({_SECTIONS})\.\w|unknown field")
 
 
 def _values(enum: Any, *extra: str) -> st.SearchStrategy:

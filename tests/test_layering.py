@@ -66,14 +66,27 @@ def test_engine_imports_no_streamlit_or_ui(path: Path) -> None:
     assert not bad, f"{path.relative_to(REPO_ROOT)} imports {bad}"
 
 
-BOTTOM = {"choices.py": set(), "config.py": {"playground.choices"}}  # module -> what it may use
+_SETTINGS = sorted(
+    f"settings/{p.name}" for p in (PACKAGE / "settings").glob("*.py") if p.name != "__init__.py"
+)
 
 
-@pytest.mark.parametrize("name", sorted(BOTTOM))
+def _may_use(name: str) -> set[str] | None:
+    """What a bottom module may import from the project (None: not a bottom module)."""
+    if name == "choices.py":
+        return set()
+    if name == "config.py" or name in _SETTINGS:  # config.py, and the sections it holds
+        sections = {"playground." + s[:-3].replace("/", ".") for s in _SETTINGS}
+        return {"playground.choices"} | sections
+    return None
+
+
+@pytest.mark.parametrize("name", ["choices.py", "config.py", *_SETTINGS])
 def test_the_config_modules_sit_at_the_bottom_of_the_import_chain(name: str) -> None:
-    """playground/choices.py imports nothing from the project; config.py only choices.py."""
+    """choices.py imports nothing from the project; config.py and its sections (settings/)
+    only choices.py and each other."""
     imported = _imported_modules(PACKAGE / name)
-    bad = [n for n in imported if _top(n) in PROJECT and n not in BOTTOM[name]]
+    bad = [n for n in imported if _top(n) in PROJECT and n not in _may_use(name)]
     assert not bad, f"playground/{name} imports {bad}"
 
 

@@ -9,6 +9,7 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from playground.choices import WEIGHT_INITS
 from playground.config import Init, RunConfig, with_value
 from playground.train.snapshot import Status
 from playground.train.supervised import supervised_learner
@@ -311,6 +312,6 @@ def test_a_hand_written_layer_in_a_link_gets_the_pages_init() -> None:
 
 def test_the_init_help_says_what_each_init_is() -> None:
     help_text = LAYER_HELP["init"]
-    for init in Init:
+    for init in WEIGHT_INITS:
         assert re.search(rf"\b{init.value}\b", help_text), init.value
     assert "U(-0.5, 0.5)" in help_text and "0.1" in help_text

@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from playground.choices import WEIGHT_INITS
 from playground.config import (
     MAX_CHANNELS,
     MAX_LAYERS,
@@ -214,7 +215,9 @@ def _layer_controls(i: int, kind: str) -> None:
         cols[1].number_input("Kernel", 1, 8, key=f"img_kernel_{i}", help=h["kernel"])
     if kind in ("dense", "conv2d"):
         cols[0].selectbox("Activation", ACTIVATIONS, key=f"img_act_{i}", help=h["act"])
-        cols[1].selectbox("Init", [x.value for x in Init], key=f"img_init_{i}", help=h["init"])
+        cols[1].selectbox(
+            "Init", [x.value for x in WEIGHT_INITS], key=f"img_init_{i}", help=h["init"]
+        )
     if kind == "dropout":
         st.slider("Drop probability", 0.0, 0.9, key=f"img_p_{i}", help=h["p"])
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from playground.config import _KIND_FIELDS, ConfigError, Init, LayerKind, LayerSpec
+from playground.config import ConfigError, Init, LayerKind, LayerSpec
+from playground.settings.base import KIND_FIELDS
 from ui.controls import parse_number
 
 
 def layer_to_token(spec: LayerSpec) -> str:
     """'8:tanh:xavier_uniform' for dense; 'conv2d:8:3:1:1:relu:he' style for the others."""
     d = spec.to_dict()
-    values = [str(d[k]) for k in _KIND_FIELDS[spec.kind]]
+    values = [str(d[k]) for k in KIND_FIELDS[spec.kind]]
     head = [] if spec.kind == LayerKind.DENSE else [spec.kind.value]
     return ":".join(head + values)
 
@@ -21,7 +22,7 @@ def layer_from_token(token: str) -> dict:
     kind = LayerKind.DENSE
     if parts[0] in {k.value for k in LayerKind}:
         kind = LayerKind(parts.pop(0))
-    names = _KIND_FIELDS[kind]
+    names = KIND_FIELDS[kind]
     if len(parts) > len(names):
         raise ConfigError(f"layers: {token!r} has too many parts for a {kind.value} layer")
     numeric = ("units", "channels", "kernel", "stride", "padding", "p")

@@ -6,6 +6,7 @@ from typing import Any
 
 import streamlit as st
 
+from playground.choices import WEIGHT_INITS
 from playground.config import (
     FEATURES,
     MAX_LAYERS,
@@ -357,7 +358,7 @@ def network_controls(hidden: frozenset[str], kinds: tuple[str, ...] = ("dense",)
                 st.number_input("Neurons", 1, MAX_UI_UNITS, key=f"units_{i}",
                                 help=LAYER_HELP["units"])  # fmt: skip
                 st.selectbox("Activation", ACTIVATIONS, key=f"act_{i}", help=LAYER_HELP["act"])
-                st.selectbox("Init", [x.value for x in Init], key=f"init_{i}",
+                st.selectbox("Init", [x.value for x in WEIGHT_INITS], key=f"init_{i}",
                              help=LAYER_HELP["init"])  # fmt: skip
             elif kind == "dropout":
                 st.slider("Drop probability", 0.0, 0.9, key=f"p_{i}", help=LAYER_HELP["p"])

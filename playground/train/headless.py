@@ -13,7 +13,7 @@ from safetensors.torch import save_file
 
 from playground.config import RunConfig, Task
 from playground.train.snapshot import Snapshot, Status
-from playground.train.trainer import Trainer
+from playground.train.trainer import RequestError, Trainer
 
 FINAL = (Status.DONE, Status.DIVERGED, Status.FAILED, Status.CLOSED)
 
@@ -37,7 +37,12 @@ def run(
         snap = trainer.latest()
         if progress:
             progress(snap)
-    return trainer, summary(snap, cfg, time.monotonic() - t0)
+    out = summary(snap, cfg, time.monotonic() - t0)
+    try:  # a learner's own final figures, next to their baselines (e.g. test_mse and pca_mse)
+        out |= trainer.ask("report")
+    except RequestError:
+        pass
+    return trainer, out
 
 
 def summary(snap: Snapshot, cfg: RunConfig, seconds: float) -> dict[str, Any]:

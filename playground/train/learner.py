@@ -84,7 +84,11 @@ class Learner(ABC):
         return {}
 
     def answer(self, name: str, **kwargs: Any) -> Any:
-        """Answer an on-demand request (feature maps of one example, saliency, ...)."""
+        """Answer an on-demand request (feature maps of one example, saliency, ...).
+
+        The request "report", when a learner answers it, gives the figures a headless run
+        prints in its last JSON line beside the losses: the claim and its baseline, such as
+        {"test_mse": ..., "pca_mse": ...}."""
         raise RequestError(f"{self.info.kind}: no request named {name!r}")
 
     def set_param(self, layer: int, row: int, col: int | None, value: float) -> None:

@@ -53,6 +53,9 @@ def supervised_learner(
     )  # fmt: skip
 
 
+learner = supervised_learner  # the name train/kinds.py looks for
+
+
 class SupervisedLearner(Learner):
     """Inputs -> network -> output, trained on labelled data with the configured loss."""
 

@@ -16,9 +16,10 @@ from playground.config import RunConfig
 from playground.data.datasets import Dataset
 from playground.train import runcap
 from playground.train.commands import LIVE_HPARAMS, Command, CommandQueue, TrainerCommands, describe
+from playground.train.kinds import learner_factory
 from playground.train.learner import Learner, RequestError
 from playground.train.snapshot import History, Snapshot, Status, progress_snapshot
-from playground.train.supervised import resolve_device, supervised_learner
+from playground.train.supervised import resolve_device
 
 __all__ = ["EVAL_BUDGET", "LIVE_HPARAMS", "RequestError", "Trainer", "resolve_device"]
 
@@ -36,8 +37,8 @@ class Trainer(TrainerCommands):
     """One daemon thread that trains one learner; the UI sends commands, reads the run info and
     immutable snapshots, and asks for on-demand probes. Everything is applied between steps.
 
-    `learner` builds the learner (called again on Reset); by default the supervised learner of
-    `cfg`. The thread is the only code that touches the learner while it is alive.
+    `learner` builds the learner (called again on Reset); by default the learner of `cfg.kind`
+    (train/kinds.py). The thread is the only code that touches the learner while it is alive.
     """
 
     def __init__(
@@ -59,7 +60,10 @@ class Trainer(TrainerCommands):
         if learner is None:
             if cfg is None:
                 raise ValueError("Trainer: give a config or a learner")
-            learner = supervised_learner(cfg, dataset, with_probes, grid_resolution, initial_state)
+            learner = learner_factory(
+                cfg, dataset=dataset, with_probes=with_probes, grid_resolution=grid_resolution,
+                initial_state=initial_state,
+            )  # fmt: skip
         self._make_learner = learner
         self._publish_dt = 1.0 / publish_hz
         self._idle_pause_s, self._idle_exit_s = idle_pause_s, idle_exit_s

@@ -1,0 +1,1 @@
+"""Presets of the model kinds beyond the supervised one, a module each (merged in presets)."""

@@ -1,0 +1,1 @@
+"""Config sections: the shared base and one module per model kind's settings."""
