@@ -57,7 +57,7 @@ started, neuron = trainer.latest(), tools.selected_neuron()
 with status_col:
     page.fragment(page.live_status, started, page.STATUS_S, trainer, started)
 with right:
-    page.fragment(page.live_area, started, page.LIVE_S, trainer, neuron)
+    page.fragment(page.live_area, started, page.live_period(), trainer, neuron)
     widgets.view_controls(st.columns(2), ("show_test", "discretize"))
     k = 1 if started.grid is None else int(started.grid.shape[0])
     st.markdown(scale_legend(trainer.info.task.value, k), unsafe_allow_html=True)

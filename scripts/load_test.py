@@ -199,7 +199,7 @@ def main() -> int:
     p.add_argument("--out", help="also write the JSON report here")
     args = p.parse_args()
     log = Path(tempfile.mkdtemp(prefix="load-test-")) / "server.log"
-    proc, url = start_streamlit(REPO_ROOT / "app.py", log)
+    proc, url = start_streamlit(REPO_ROOT / "serve.py", log)
     playwright = start_playwright()
     browser = launch_chromium(playwright)
     try:

@@ -3,9 +3,12 @@ Chromium while it trains, the trainer's steps/s with the page open against headl
 of one update, and the time to a test loss under 0.1; optionally eight pages on one server.
 
     python scripts/refresh_rate.py [--seconds S] [--preset spiral|default|NAME]
-        [--pages 8 [--max-running 8]]
+        [--pages 8 [--max-running 8]] [--entry serve.py|app.py|both]
 
-Prints one JSON object.
+`--entry both` measures the two ways of serving the page in one run, side by side: serve.py
+(the browser pulls its frames, ui/live/stream.py) and app.py (Streamlit fragments send them).
+"headless" is the trainer as the page runs it (probes published) with no page; "bare" is the
+command line's run (no probes). Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playground.config import RunConfig, with_value
 from playground.presets import get_preset
-from playground.train.trainer import EVAL_BUDGET, Trainer
+from playground.train.trainer import Trainer
 from tests.browser_harness import (
     REPO_ROOT,
     launch_chromium,
@@ -34,6 +37,7 @@ from tests.browser_harness import (
     stop_process,
 )
 from ui.live.payload import encode
+from ui.state import PAGE_TRAINER
 from ui.urlstate import config_to_params
 
 LIVE = ".st-key-live_view"
@@ -48,20 +52,28 @@ def run_config(preset: str) -> RunConfig:
                       "train.max_steps", 0)  # fmt: skip
 
 
-def headless(cfg: RunConfig, seconds: float) -> dict:
-    """Steps/s of the run headless (probes as on the page) and the size of one live update."""
-    trainer = Trainer(cfg, idle_pause_s=None, eval_budget=EVAL_BUDGET)  # as the page runs it
+def _rate(trainer: Trainer, seconds: float) -> float:
     trainer.start()
     time.sleep(0.5)
     s0, t0 = trainer.step_count, time.monotonic()
     time.sleep(seconds)
-    rate = (trainer.step_count - s0) / (time.monotonic() - t0)
+    return (trainer.step_count - s0) / (time.monotonic() - t0)
+
+
+def headless(cfg: RunConfig, seconds: float) -> dict:
+    """Steps/s of the run headless (probes as on the page; and bare, as the command line runs
+    it) and the size of one live update."""
+    bare = Trainer(cfg, idle_pause_s=None, with_probes=False, capped=False)
+    bare_rate = _rate(bare, seconds)
+    bare.close()
+    trainer = Trainer(cfg, idle_pause_s=None, **PAGE_TRAINER)  # as the page runs it
+    rate = _rate(trainer, seconds)
     first = encode(trainer.latest(), trainer.info)
     time.sleep(0.1)
     update = encode(trainer.latest(), trainer.info, first.seen)  # one 0.1-s update
     trainer.close()
-    return {"headless_steps_per_s": round(rate, 1), "update_bytes": len(update.data),
-            "full_update_bytes": len(first.data)}  # fmt: skip
+    return {"headless_steps_per_s": round(rate, 1), "bare_steps_per_s": round(bare_rate, 1),
+            "update_bytes": len(update.data), "full_update_bytes": len(first.data)}  # fmt: skip
 
 
 def _read(page) -> tuple[int, int, float | None]:
@@ -149,6 +161,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--preset", default="spiral", help="a preset name, or 'default'")
     parser.add_argument("--pages", type=int, default=0, help="also open this many pages at once")
+    parser.add_argument("--entry", default="serve.py", choices=["serve.py", "app.py", "both"])
     parser.add_argument(
         "--max-running",
         type=int,
@@ -160,23 +173,31 @@ def main() -> None:
         os.environ["PLAYGROUND_MAX_RUNNING"] = str(args.max_running)  # the server inherits it
     cfg = run_config(args.preset)
     out = {"preset": args.preset, "seconds": args.seconds} | headless(cfg, args.seconds)
+    entries = ["serve.py", "app.py"] if args.entry == "both" else [args.entry]
+    for entry in entries:
+        out[entry] = serve(entry, cfg, args, out)
+    print(json.dumps(out))
+
+
+def serve(entry: str, cfg: RunConfig, args: argparse.Namespace, base: dict) -> dict:
+    """The page served by `streamlit run entry`: one page's figures (and many pages')."""
     log = Path(tempfile.mkdtemp()) / "server.log"
-    proc, url = start_streamlit(REPO_ROOT / "app.py", log)
+    proc, url = start_streamlit(REPO_ROOT / entry, log)
     link = f"{url}/?{urllib.parse.urlencode(config_to_params(cfg))}"
     pw = start_playwright()
     try:
         browser = launch_chromium(pw)
-        out |= one_page(browser, link, args.seconds)
-        out["trainer_with_page_vs_headless"] = round(
-            out["page_steps_per_s"] / out["headless_steps_per_s"], 3
-        )
+        out = one_page(browser, link, args.seconds)
+        steps = out["page_steps_per_s"]
+        out["trainer_with_page_vs_headless"] = round(steps / base["headless_steps_per_s"], 3)
+        out["trainer_with_page_vs_bare"] = round(steps / base["bare_steps_per_s"], 3)
         browser.close()
         if args.pages:
             out["many"] = many_pages(launch_chromium(pw), link, args.pages, args.seconds)
     finally:
         pw.stop()
         stop_process(proc)
-    print(json.dumps(out))
+    return out
 
 
 if __name__ == "__main__":

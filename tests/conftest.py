@@ -56,9 +56,10 @@ def _has_cuda() -> bool:
 
 @pytest.fixture(scope="session")
 def streamlit_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of `streamlit run app.py` started from the repo root on a free loopback port."""
+    """Base URL of `streamlit run serve.py` (the app as the README runs it: live views pull their
+    frames) started from the repo root on a free loopback port."""
     log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
-    proc, url = start_streamlit(REPO_ROOT / "app.py", log_path)
+    proc, url = start_streamlit(REPO_ROOT / "serve.py", log_path)
     yield url
     stop_process(proc)
 

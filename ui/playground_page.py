@@ -15,7 +15,7 @@ from playground.train.snapshot import Snapshot, Status
 from playground.train.trainer import Trainer
 from ui import tools, views
 from ui.controls import Control, check_typed, init_state, number_row
-from ui.live.component import live_view
+from ui.live.component import live_view, pulls
 from ui.state import Session, get_session
 from ui.upload import csv_choices, csv_upload
 from ui.urlstate import (
@@ -35,7 +35,7 @@ from ui.widgets import (
     view_defaults,
 )
 
-LIVE_S = 0.1  # the live view (ui/live): one compact update, one repaint in the browser
+LIVE_S = 0.1  # the live view (ui/live) without its own channel: one update per fragment run
 STATUS_S = 0.5  # the `status` container and the numbers under it
 VIEWS_S = 2.0  # the Plotly analysis views under "More views"
 WAITING_S = 1.0  # waiting for a free training slot: poll for it slowly
@@ -109,11 +109,16 @@ def sync_url(sess: Session, params: Mapping[str, str]) -> None:
         st.query_params.from_dict(url)
 
 
-def cadence(snap: Snapshot, every: float) -> float | None:
+def cadence(snap: Snapshot, every: float | None) -> float | None:
     """A fragment's refresh period: `every` while training, slow while waiting, none else."""
     if snap.status == Status.WAITING:
         return WAITING_S
     return every if snap.is_active else None
+
+
+def live_period() -> float | None:
+    """The live view's fragment period: none when the browser pulls its own frames."""
+    return None if pulls() else LIVE_S
 
 
 def live_status(trainer: Trainer, started: Snapshot) -> None:
@@ -136,7 +141,7 @@ def live_area(trainer: Trainer, neuron: tuple[int, int] | None) -> None:
     bias sets that weight between two steps; both redraw the page at once."""
     s = st.session_state
     selected = None if neuron is None else (neuron[0] - 1, neuron[1])  # layer_names index
-    ev = live_view(trainer.latest(), trainer.info, show_test=s["show_test"],
+    ev = live_view(trainer.latest(), trainer.info, trainer=trainer, show_test=s["show_test"],
                    discretize=s["discretize"], selected=selected)  # fmt: skip
     if ev.select and tools.pick_neuron(trainer.info.layer_names, *ev.select):
         st.rerun()  # the neuron picker and the Neuron view follow
@@ -157,6 +162,6 @@ def more_views(trainer: Trainer, extra: str, neuron: tuple[int, int] | None) -> 
         "neuron": neuron})  # fmt: skip
 
 
-def fragment(body: Callable[..., None], snap: Snapshot, every: float, *args: Any) -> None:
+def fragment(body: Callable[..., None], snap: Snapshot, every: float | None, *args: Any) -> None:
     """Run `body(*args)` as a fragment refreshing at `cadence(snap, every)`."""
     st.fragment(run_every=cadence(snap, every))(body)(*args)

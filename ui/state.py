@@ -64,6 +64,7 @@ class Session:
     images: ImagesState = field(default_factory=ImagesState)
     backprop: BackpropState = field(default_factory=BackpropState)
     scrub_last: dict[str, int] = field(default_factory=dict)  # panel key -> newest step seen
+    pages: dict[str, Any] = field(default_factory=dict)  # newer pages' state, by page name
 
 
 def get_session() -> Session:
@@ -76,8 +77,12 @@ def get_session() -> Session:
 def rebuild_key(cfg: RunConfig) -> str:
     """What forces a new trainer: everything but the hyperparameters that change live."""
     train = {k: v for k, v in dataclasses.asdict(cfg.train).items() if k not in LIVE_HPARAMS}
-    return repr((cfg.data, cfg.model, train))
+    return repr((cfg.data, cfg.model, train, cfg.kind, cfg.sections))  # sections: seq, ae, ...
 
+
+# How the pages run a trainer: evaluation and probes each take a bounded share of the time, and
+# snapshots come as often as a live view can draw them (ui/live/stream.py pulls each one).
+PAGE_TRAINER: dict[str, Any] = {"eval_budget": EVAL_BUDGET, "publish_hz": 30.0}
 
 class SessionSlot:
     """One closable run per tab (a Trainer, a CompareRun): replaced when its key changes."""
@@ -132,7 +137,7 @@ class TrainerSlot(SessionSlot):
                     trainer.set_hparams(**changed)
                     self.config = cfg
                 return trainer
-            options = {"eval_budget": EVAL_BUDGET} | trainer_options  # pages: interactive runs
+            options = PAGE_TRAINER | trainer_options  # pages: interactive runs
             self.config = cfg
             return self._replace(key, lambda: Trainer(cfg, **options))
 

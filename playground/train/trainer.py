@@ -29,6 +29,9 @@ WAITING_POLL_S = 0.25  # a run waiting for a server slot tries again this often
 # Interactive runs (the pages): evaluation may take this share of the time. At every epoch end
 # it would cost the digits CNN 15% of its speed, and spiral evaluates 400 times a second.
 EVAL_BUDGET = 0.05
+# Publishing (the learner's probes: output grids, neuron maps, histograms) may take this share
+# of the time: a network whose probes cost 6 ms publishes at most every 60 ms.
+PUBLISH_BUDGET = 0.1
 _STOPPED = (Status.DONE, Status.DIVERGED, Status.FAILED, Status.CLOSED)
 live_threads = runcap.live_threads
 
@@ -131,8 +134,10 @@ class Trainer(TrainerCommands):
                     self._slot.release()
                 due = self._status == Status.RUNNING and self._clock() >= next_publish
                 if due or self._status != before:
+                    t0 = time.perf_counter()
                     self._publish()
-                    next_publish = self._clock() + self._publish_dt
+                    cost = (time.perf_counter() - t0) / PUBLISH_BUDGET
+                    next_publish = self._clock() + max(self._publish_dt, cost)
             except Exception as e:  # noqa: BLE001 - a thread must never die silently
                 self._fail(e)
 

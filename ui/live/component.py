@@ -1,8 +1,11 @@
 """The live view: one components-v2 component that owns the live area of a training page.
 
-Mount it inside a `st.fragment(run_every=...)`; each run sends one compact update
-(ui/live/payload.py) and the component's JavaScript (live_draw.js + live.js) repaints its
-canvases in place. Clicks come back as triggers: a neuron selected, a weight or bias edited.
+Under `streamlit run serve.py` the browser pulls its frames itself (ui/live/stream.py): mount
+it once per page run and it keeps repainting at the trainer's pace. Otherwise (plain `streamlit
+run app.py`, AppTest) mount it inside a `st.fragment(run_every=...)`: each run sends one compact
+update (ui/live/payload.py). Either way the component's JavaScript (live_draw.js + live.js)
+repaints its canvases in place. Clicks come back as triggers: a neuron selected, a weight or
+bias edited.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 
 import streamlit as st
 
+from ui.live import stream
 from ui.live.payload import Encoded, Seen, encode
 
 HERE = Path(__file__).resolve().parent
@@ -51,6 +55,10 @@ def _seen_key(key: str) -> str:
     return f"_live_seen_{key}"
 
 
+def _stream_key(key: str) -> str:
+    return f"_live_stream_{key}"
+
+
 def _forget(key: str) -> None:
     """The browser asked for everything (a fresh mount, a missed update)."""
     st.session_state.pop(_seen_key(key), None)
@@ -60,10 +68,16 @@ def _noop() -> None:
     """Registered so that a trigger's value shows in the result (handled after the mount)."""
 
 
+def pulls() -> bool:
+    """True when live views pull their own frames: no fragment needs to refresh them."""
+    return stream.served()
+
+
 def live_view(
     snap: Any,
     info: Any,
     *,
+    trainer: Any = None,
     key: str = KEY,
     run: str | None = None,
     show_test: bool = False,
@@ -75,19 +89,23 @@ def live_view(
     """Send the browser what changed since its last frame and return its events.
 
     snap, info: trainer.latest() and trainer.info (a Snapshot and its RunInfo).
+    trainer: the trainer itself; when given and the server answers the frame route, the
+        browser pulls frames from it and this run sends only the link.
     run: a token naming the run (default: the RunInfo object's identity, new on every build).
     show_test, discretize, selected: display options (the selected neuron is outlined).
     """
-    seen: Seen = st.session_state.get(_seen_key(key), Seen())
     view = {
         "show_test": bool(show_test),
         "discretize": bool(discretize),
         "selected": list(selected) if selected else None,
     }
-    enc: Encoded = encode(
-        snap, info, seen, run=run, thumb_res=thumb_res, grid_res=grid_res, view=view
-    )
-    st.session_state[_seen_key(key)] = enc.seen
+    if trainer is not None and pulls():
+        own = st.session_state.setdefault(_stream_key(key), stream.Stream(thumb_res, grid_res))
+        enc = Encoded(own.show(trainer, view), Seen(), full=False, new_rows=0)
+    else:
+        seen: Seen = st.session_state.get(_seen_key(key), Seen())
+        enc = encode(snap, info, seen, run=run, thumb_res=thumb_res, grid_res=grid_res, view=view)
+        st.session_state[_seen_key(key)] = enc.seen
     result = _mount(
         key=key,
         data=enc.data,

@@ -20,6 +20,9 @@ layer; "w<i>" (out, in) f32 and "b<i>" (out,) f32 per trainable layer; "hist" (n
 history rows (columns in header "hist_cols"). Only in a full update (header "full": true, sent
 on a new run or when the browser asks to resync): "inputs" (F, T, T) feature thumbnails,
 "pts_train"/"pts_test" (N, 2) f32, "y_train"/"y_test" (N,) f32.
+
+A link message (link_message) has the header {"v", "link": url, "blobs": {}}: the browser
+pulls its updates from that URL (ui/live/stream.py) instead of receiving them here.
 """
 
 from __future__ import annotations
@@ -214,6 +217,12 @@ def encode(
     now = Seen(run, last, (0 if full else seen.rows) + n_new)
     header["hist_last"] = _num(now.last_step)
     return Encoded(w.pack(header), now, bool(full), n_new)
+
+
+def link_message(url: str) -> bytes:
+    """The message that points the browser at its frame route (ui/live/stream.py): a header
+    {"v", "link"} and no blobs; the browser then pulls its updates from `url`."""
+    return _Writer().pack({"v": VERSION, "link": url})
 
 
 def decode(data: bytes) -> dict[str, Any]:

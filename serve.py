@@ -1,0 +1,12 @@
+"""The app with the live view's own frame channel: `streamlit run serve.py`.
+
+The same pages as app.py (which also runs alone, `streamlit run app.py`, with the live view
+refreshed by Streamlit fragments instead); this adds the route from which a live view pulls
+its frames (ui/live/stream.py), so watching a network learn costs Streamlit nothing per frame.
+"""
+
+import streamlit as st
+
+from ui.live.stream import routes
+
+app = st.App("app.py", routes=routes())
