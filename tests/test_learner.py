@@ -254,3 +254,30 @@ def test_the_supervised_learner_answers_the_pages_requests(made: list[Trainer]) 
     with pytest.raises(RequestError, match="does not exist"):
         t.ask("backprop_spec", index=10**6)
     assert math.isfinite(t.latest().test_loss)
+
+
+class SlowProbeLearner(LineLearner):
+    """Probes that take 30 ms: publishing must not eat the training time."""
+
+    def probes(self) -> dict[str, Any]:
+        time.sleep(0.03)
+        return super().probes()
+
+
+def test_publishing_takes_at_most_its_share_of_the_time(made: list[Trainer]) -> None:
+    """At 1000 Hz asked, 30-ms probes publish at most every 0.3 s (PUBLISH_BUDGET 0.1), not
+    back to back: over 1.5 s about 5 snapshots, where without the budget there would be 50."""
+    from playground.train.trainer import PUBLISH_BUDGET
+
+    cfg = _cfg()
+    t = Trainer(cfg, learner=lambda: SlowProbeLearner(cfg), publish_hz=1000.0, idle_pause_s=None)
+    made.append(t)
+    t.start()
+    seen: set[int] = set()
+    end = time.monotonic() + 1.5
+    while time.monotonic() < end:
+        seen.add(id(t.latest()))
+        time.sleep(0.005)
+    assert 0.03 / PUBLISH_BUDGET >= 0.3
+    assert 2 <= len(seen) <= 1.5 / 0.3 + 3, len(seen)
+    assert t.latest().step > 0
