@@ -1,4 +1,5 @@
-"""Browser smoke test: `streamlit run serve.py` (the README's app command) serves a page that shows the product's name."""
+"""Browser smoke test: `streamlit run serve.py` (the README's app command) serves a page that
+shows the product's name."""
 
 from __future__ import annotations
 
