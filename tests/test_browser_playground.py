@@ -35,8 +35,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(BROWSER_TEST_TIMEOUT_S)]
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """A server of our own, so the trainer-thread count is this test's alone."""
-    proc, url = start_streamlit(REPO_ROOT / "app.py", tmp_path_factory.mktemp("pg") / "log")
+    """A server of our own (as the README runs it), so the trainer-thread count is this test's
+    alone."""
+    proc, url = start_streamlit(REPO_ROOT / "serve.py", tmp_path_factory.mktemp("pg") / "log")
     yield url
     stop_process(proc)
 
@@ -78,6 +79,8 @@ def _wait_no_trainers(server_page) -> int:
 
 def test_play_pause_reset_lr_and_close(browser, server):
     page = _open(browser, server)
+    pulled: list[int] = []  # the live view's own frame route answering (ui/live/stream.py)
+    page.on("response", lambda r: pulled.append(r.status) if "/live-frame/" in r.url else None)
     assert status_step(page) == 0
     frame0 = wait_live_attr_above(
         page, "data-frame", 0, FIRST_LOAD_TIMEOUT_MS
@@ -92,6 +95,7 @@ def test_play_pause_reset_lr_and_close(browser, server):
     assert (
         wait_live_attr_above(page, "data-step", first_step - 1, FIRST_LOAD_TIMEOUT_MS) >= first_step
     )
+    assert pulled.count(200) >= 5, pulled  # the frames came over the route, not in fragment runs
 
     # the learning rate changes while running and reaches the trainer
     _set_lr(page, "0.1")
