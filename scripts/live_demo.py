@@ -1,10 +1,12 @@
 """A standalone page that mounts the live view over a real Trainer on the spiral preset.
 
-    streamlit run scripts/live_demo.py              # look at it
+    streamlit run scripts/live_demo.py              # look at it (fragments send the frames)
+    streamlit run scripts/live_demo_served.py       # the same, the browser pulling its frames
     python scripts/live_demo.py --bench [--seconds 10]   # repaints/s in headless Chromium (JSON)
 
 The page has Play / Pause buttons (keys "play", "pause"), the live view (key "live_view") in a
-fragment that runs every 0.1 s, and, while paused, the exact biases of the snapshot shown under
+fragment that runs every 0.1 s (or, served with its frame route, only on events), and, while
+paused, the exact biases of the snapshot shown under
 the key "truth" (JSON), which the browser test compares with what a hover shows.
 """
 
@@ -31,7 +33,7 @@ def demo_config():
 def page() -> None:
     import streamlit as st
 
-    from ui.live.component import live_view
+    from ui.live.component import live_view, pulls
 
     st.set_page_config(page_title="Live view demo", layout="wide")
 
@@ -46,12 +48,13 @@ def page() -> None:
     show_test = c3.toggle("Show test data", key="show_test")
     discretize = c4.toggle("Discretize output", key="discretize")
 
-    @st.fragment(run_every=0.1)
+    @st.fragment(run_every=None if pulls() else 0.1)
     def live() -> None:
         snap = t.latest()
         ev = live_view(
             snap,
             t.info,
+            trainer=t,
             show_test=show_test,
             discretize=discretize,
             selected=st.session_state.get("selected"),
@@ -60,6 +63,7 @@ def page() -> None:
             st.session_state["selected"] = ev.select
         if ev.edit:
             t.set_param(*ev.edit)
+            st.rerun(scope="fragment")  # show the edited weight (and its truth) at once
         st.caption(f"update: {ev.nbytes:,} bytes{' (full)' if ev.full else ''}")
         if not snap.is_active:
             truth = {

@@ -1,6 +1,7 @@
-"""The live view in Chromium (`streamlit run scripts/live_demo.py`): data-frame advances while
-the demo trainer runs and stops when paused; hovering a neuron or a link shows the snapshot's
-exact values; editing a link changes that weight in the next snapshot."""
+"""The live view in Chromium (`streamlit run scripts/live_demo.py`, and served with its frame
+route as `scripts/live_demo_served.py`): data-frame advances while the demo trainer runs and
+stops when paused; hovering a neuron or a link shows the snapshot's exact values; editing a link
+changes that weight in the next snapshot."""
 
 from __future__ import annotations
 
@@ -31,10 +32,12 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(BROWSER_TEST_TIMEOUT_S)]
 
 
-@pytest.fixture(scope="module")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@pytest.fixture(scope="module", params=["live_demo.py", "live_demo_served.py"])
+def demo_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     log_path = tmp_path_factory.mktemp("live_demo") / "server.log"
-    proc, url = start_streamlit(REPO_ROOT / "scripts" / "live_demo.py", log_path)
+    proc, url = start_streamlit(REPO_ROOT / "scripts" / request.param, log_path)
     yield url
     stop_process(proc)
 
