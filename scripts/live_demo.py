@@ -6,8 +6,8 @@
 
 The page has Play / Pause buttons (keys "play", "pause"), the live view (key "live_view") in a
 fragment that runs every 0.1 s (or, served with its frame route, only on events), and, while
-paused, the exact biases of the snapshot shown under
-the key "truth" (JSON), which the browser test compares with what a hover shows.
+paused, the exact biases of the snapshot shown under the key "truth" (JSON), which the browser
+test compares with what a hover shows.
 """
 
 from __future__ import annotations
