@@ -80,6 +80,10 @@ PRESETS: dict[str, tuple[str, RunConfig]] = {
             train=TrainConfig(loss=Loss.CROSS_ENTROPY, max_steps=3000),
         ),
     ),
+    "rbf-circle": (
+        "circle, 8 Gaussian RBF units (centres by k-means on the inputs) then the output",
+        _toy(DatasetName.CIRCLE, (LayerSpec(kind=LayerKind.RBF, units=8, init=Init.KMEANS),), 2000),
+    ),
     "reg-plane": (
         "regression on a plane, 4-2 tanh",
         _toy(DatasetName.REG_PLANE, _dense(4, 2), 3000),

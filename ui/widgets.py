@@ -67,8 +67,10 @@ LAYER_HELP = {
     "U(-0.05, 0.05); normal: N(0, 0.01²); xavier_uniform / xavier_normal: variance 2 / (fan_in "
     "+ fan_out), for tanh; kaiming_uniform / kaiming_normal (He): variance 2 / fan_in, for ReLU; "
     "orthogonal: a random orthogonal matrix. The others start biases at 0.",
-    "kind": "dense: neurons; dropout: randomly silences inputs while training; "
-    "batchnorm: normalises activations.",
+    "kind": "dense: neurons; dropout: randomly silences inputs while training; batchnorm: "
+    "normalises activations; rbf (first layer only): Gaussians exp(-|x - c|² / 2σ²), learnt c, σ.",
+    "rbf": "Centres start at the k-means centroids of the training inputs, or uniform at random "
+    "over their box; each width σ at the distance to the nearest other centre.",
     "p": "Probability that dropout silences each input while training.",
 }
 
@@ -271,6 +273,8 @@ def _layer_dict(v: Values, i: int) -> dict[str, Any]:
                 "init": v.get(f"init_{i}", Init.PLAYGROUND.value)}  # fmt: skip
     if kind == LayerKind.DROPOUT.value:
         return {"kind": kind, "p": float(v.get(f"p_{i}", 0.5))}
+    if kind == LayerKind.RBF.value:  # its init box offers kmeans and uniform only
+        return {"kind": kind, "units": int(v.get(f"units_{i}", 4)), "init": v.get(f"init_{i}")}
     return {"kind": kind}
 
 
@@ -349,14 +353,18 @@ def network_controls(hidden: frozenset[str], kinds: tuple[str, ...] = ("dense",)
         return
     n = int(st.session_state["n_layers"])
     init_state(_new_layer_defaults(n))
+    k0 = (*kinds, "rbf")  # an rbf layer's inputs are the features: the first layer only
     for i in range(n):
         with st.expander(f"Layer {i + 1}", expanded=False):
             if len(kinds) > 1:
-                st.selectbox("Kind", kinds, key=f"kind_{i}", help=LAYER_HELP["kind"])
+                st.selectbox("Kind", kinds if i else k0, key=f"kind_{i}", help=LAYER_HELP["kind"])
             kind = st.session_state.get(f"kind_{i}", "dense")
-            if kind == "dense":
+            if kind in ("dense", "rbf"):
                 st.number_input("Neurons", 1, MAX_UI_UNITS, key=f"units_{i}",
                                 help=LAYER_HELP["units"])  # fmt: skip
+            if kind == "rbf":
+                st.selectbox("Init", ["kmeans", "uniform"], key=f"init_{i}", help=LAYER_HELP["rbf"])
+            if kind == "dense":
                 st.selectbox("Activation", ACTIVATIONS, key=f"act_{i}", help=LAYER_HELP["act"])
                 st.selectbox("Init", [x.value for x in WEIGHT_INITS], key=f"init_{i}",
                              help=LAYER_HELP["init"])  # fmt: skip

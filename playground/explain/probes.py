@@ -10,7 +10,7 @@ from torch import nn
 
 from playground.config import Activation, Loss, Task
 from playground.nn.engine import activation_stats, forward_with_activations, histogram
-from playground.nn.model import Head, activation_of, trainable_layers
+from playground.nn.model import RBF, Head, activation_of, trainable_layers
 from playground.train.snapshot import LayerProbe
 
 
@@ -37,7 +37,7 @@ def layer_names(model: nn.Sequential) -> list[str]:
     layers = trainable_layers(model)
     names = []
     for k, (_, m, _) in enumerate(layers):
-        kind = "conv" if isinstance(m, nn.Conv2d) else "dense"
+        kind = "conv" if isinstance(m, nn.Conv2d) else "rbf" if isinstance(m, RBF) else "dense"
         names.append("output" if k == len(layers) - 1 else f"{kind} {k + 1}")
     return names
 

@@ -18,6 +18,7 @@ from playground.config import (
     LayerSpec,
     Loss,
     ModelConfig,
+    ModelKind,
     RunConfig,
     Task,
 )
@@ -34,7 +35,69 @@ def activation_of(module: nn.Module) -> Activation:
     return next((a for a in Activation if a.value == name), Activation.LINEAR)
 
 
-TRAINABLE = (nn.Linear, nn.Conv2d)
+class RBF(nn.Module):
+    """Gaussian radial basis units: out_j = exp(-||x - c_j||^2 / (2 sigma_j^2)), x (N, F).
+
+    `weight` holds the centres c (units, F), so the network picture, the weight views and hand
+    edits show them like any layer's weights; the widths are sigma = exp(log_width) (units,),
+    learnable and always positive. No bias. Centres are placed by `place_centres`.
+    """
+
+    def __init__(self, in_features: int, units: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(units, in_features))
+        self.log_width = nn.Parameter(torch.zeros(units))
+        self.register_parameter("bias", None)
+
+    @property
+    def widths(self) -> torch.Tensor:
+        """(units,) sigma of each unit."""
+        return self.log_width.exp()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        d2 = (x[:, None, :] - self.weight[None]).pow(2).sum(dim=2)  # (N, units)
+        return torch.exp(-d2 / (2 * self.widths.pow(2)[None]))
+
+
+def place_centres(
+    rbf: RBF, init: Init, inputs: torch.Tensor | None, seed: int, g: torch.Generator, where: str
+) -> None:
+    """Centres at the k-means centroids of the inputs (N, F) (scikit-learn's KMeans, seeded), or
+    uniform over their bounding box ("uniform"); each width is the distance from its centre to
+    the nearest other centre. Without inputs (weights loaded next) centres are U(-1, 1)."""
+    k, f = rbf.weight.shape
+    if inputs is None:
+        c = torch.rand(k, f, generator=g) * 2 - 1
+    elif init == Init.KMEANS:
+        X = inputs.detach().reshape(len(inputs), -1).double().cpu().numpy()
+        if len(X) < k:
+            raise ConfigError(f"{where}: kmeans needs at least {k} training inputs, got {len(X)}")
+        from sklearn.cluster import KMeans  # imported only when an rbf layer is built
+
+        c = torch.from_numpy(KMeans(k, n_init=4, random_state=seed).fit(X).cluster_centers_)
+    else:
+        X = inputs.detach().reshape(len(inputs), -1).float().cpu()
+        lo, hi = X.min(dim=0).values, X.max(dim=0).values
+        c = lo + (hi - lo) * torch.rand(k, f, generator=g)
+    d = torch.cdist(c.double(), c.double()) + torch.diag(torch.full((k,), torch.inf))
+    nearest = d.min(dim=1).values if k > 1 else torch.ones(1, dtype=torch.double)
+    with torch.no_grad():
+        rbf.weight.copy_(c)
+        rbf.log_width.copy_(nearest.clamp(min=1e-3).log())
+
+
+def check_scriptable(cfg: RunConfig) -> None:
+    """ConfigError unless the exported script can rebuild cfg's model: a supervised network
+    without rbf layers (ONNX and experiment files take those)."""
+    if cfg.kind != ModelKind.SUPERVISED:
+        raise ConfigError(f"kind: the exported script trains supervised networks, not "
+                          f"{cfg.kind.value!r}")  # fmt: skip
+    for i, spec in enumerate(cfg.model.layers):
+        if spec.kind == LayerKind.RBF:
+            raise ConfigError(f"model.layers[{i}]: the exported script has no rbf layers yet")
+
+
+TRAINABLE = (nn.Linear, nn.Conv2d, RBF)
 
 
 def _init_playground(w: torch.Tensor, b: torch.Tensor | None, g: torch.Generator) -> None:
@@ -97,12 +160,17 @@ def output_head(cfg: RunConfig, n_classes: int) -> Head:
 
 
 def build_model(
-    model_cfg: ModelConfig, input_shape: tuple[int, ...], head: Head, seed: int
+    model_cfg: ModelConfig,
+    input_shape: tuple[int, ...],
+    head: Head,
+    seed: int,
+    inputs: torch.Tensor | None = None,
 ) -> nn.Sequential:
     """Layers as specified, then the head; every trainable layer followed by its own activation.
 
     Args:
         input_shape: one example's shape, (F,) for tabular data or (1, 8, 8) for images.
+        inputs: (N, *input_shape) training inputs, where an rbf layer places its centres.
     """
     g = torch.Generator().manual_seed(seed)
     modules: list[nn.Module] = []
@@ -111,12 +179,14 @@ def build_model(
     specs = [*model_cfg.layers, out_spec]
     for i, spec in enumerate(specs):
         where = f"model.layers[{i}]" if i < len(model_cfg.layers) else "output layer"
-        if spec.kind == LayerKind.DENSE and len(shape) > 1:
+        if spec.kind in (LayerKind.DENSE, LayerKind.RBF) and len(shape) > 1:
             modules.append(nn.Flatten())
             shape = (_numel(shape),)
         new = _make_layer(spec, shape, seed + 1000 * i, where)
         for m in new:
-            if isinstance(m, TRAINABLE):
+            if isinstance(m, RBF):
+                place_centres(m, spec.init, inputs, seed + 1000 * i, g, where)
+            elif isinstance(m, TRAINABLE):
                 _initialise(m, spec.init, g)
         modules.extend(new)
         shape = _out_shape(new, shape, where)
@@ -136,6 +206,8 @@ def _make_layer(spec: LayerSpec, shape: tuple[int, ...], seed: int, where: str) 
     kind = spec.kind
     if kind == LayerKind.DENSE:
         return [nn.Linear(shape[0], spec.units), ACTIVATIONS[spec.activation]()]
+    if kind == LayerKind.RBF:  # Identity: trainable_layers reads the module after as its act
+        return [RBF(shape[0], spec.units), nn.Identity()]
     if kind == LayerKind.FLATTEN:
         return [nn.Flatten()]
     if kind == LayerKind.DROPOUT:

@@ -160,7 +160,7 @@ function apply(s, u) {
     s.structure = structure;
     layout(s);
   }
-  if (u.full || viewChanged) paintPoints(s.el.points, s);
+  if (u.full || viewChanged || u.arrays.rbf) paintPoints(s.el.points, s); // rbf: centres move
   paintAll(s);
   s.frame += 1;
   setHooks(s, u);

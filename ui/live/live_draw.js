@@ -169,6 +169,30 @@ function paintPoints(canvas, s) {
       ctx.stroke();
     }
   }
+  paintCentres(ctx, s, w, h);
+}
+
+// An rbf first layer's units over the plane: a cross at each centre, a circle of radius sigma.
+function paintCentres(ctx, s, w, h) {
+  const c = s.last?.arrays.rbf;
+  if (!c) return;
+  const b = s.bound;
+  ctx.strokeStyle = "rgba(30,30,30,0.85)";
+  ctx.lineWidth = 1.2;
+  for (let j = 0; j < c.shape[0]; j++) {
+    const x = ((c.data[3 * j] + b) / (2 * b)) * w;
+    const y = (1 - (c.data[3 * j + 1] + b) / (2 * b)) * h;
+    const r = (c.data[3 * j + 2] / (2 * b)) * w;
+    ctx.beginPath();
+    ctx.moveTo(x - 4, y - 4); ctx.lineTo(x + 4, y + 4);
+    ctx.moveTo(x - 4, y + 4); ctx.lineTo(x + 4, y - 4);
+    ctx.stroke();
+    ctx.beginPath();
+    ctx.setLineDash([3, 3]);
+    ctx.arc(x, y, r, 0, 2 * Math.PI);
+    ctx.stroke();
+    ctx.setLineDash([]);
+  }
 }
 
 // Line chart of series [{x, y, color}] over the last `windowSteps` steps (0: all).

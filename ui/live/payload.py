@@ -19,7 +19,8 @@ Blobs: "grid" (K, R, R) output over the plane; "thumbs" (U, T, T) every hidden u
 layer; "w<i>" (out, in) f32 and "b<i>" (out,) f32 per trainable layer; "hist" (n, C) f32 new
 history rows (columns in header "hist_cols"). Only in a full update (header "full": true, sent
 on a new run or when the browser asks to resync): "inputs" (F, T, T) feature thumbnails,
-"pts_train"/"pts_test" (N, 2) f32, "y_train"/"y_test" (N,) f32.
+"pts_train"/"pts_test" (N, 2) f32, "y_train"/"y_test" (N,) f32. Optional: "rbf" (U, 3) f32, an
+rbf first layer's centres (x1, x2) and widths, when its inputs are x1 and x2.
 
 A link message (link_message) has the header {"v", "link": url, "blobs": {}}: the browser
 pulls its updates from that URL (ui/live/stream.py) instead of receiving them here.
@@ -205,6 +206,9 @@ def encode(
         if layer.weights.ndim == 2:
             w.add(f"w{i}", layer.weights, "f32")
             w.add(f"b{i}", layer.bias, "f32")
+    centres = snap.extra.get("rbf_centres")
+    if centres is not None:  # (U, 3) rbf units' x1, x2 and width, drawn over the plane
+        w.add("rbf", np.asarray(centres), "f32")
     cols = [c for c in HIST_COLS if c in snap.history]
     keep = np.ones(len(step_col), bool) if full else step_col > seen.last_step
     rows = np.stack([np.asarray(snap.history[c])[keep] for c in cols], axis=1) if cols else None
