@@ -57,8 +57,8 @@ def summary(snap: Snapshot, cfg: RunConfig, seconds: float) -> dict[str, Any]:
         "train_loss": _num(snap.train_loss),
         "test_loss": _num(snap.test_loss),
     }
-    if cfg.data.task == Task.CLASSIFICATION:
-        out["train_accuracy"] = _num(snap.train_accuracy)
+    if cfg.data.task == Task.CLASSIFICATION and "test_accuracy" in snap.history:
+        out["train_accuracy"] = _num(snap.train_accuracy)  # learners that measure accuracy
         out["test_accuracy"] = _num(snap.test_accuracy)
     return out
 
