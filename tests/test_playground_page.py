@@ -113,9 +113,8 @@ def test_url_reproduces_setup():
 
 
 def test_url_round_trip_is_exact_for_presets():
-    from playground.presets import PRESETS
-
     from playground.choices import ModelKind
+    from playground.presets import PRESETS
 
     for _, cfg in PRESETS.values():
         if cfg.kind != ModelKind.SUPERVISED or cfg.sections != RunConfig().sections:
