@@ -30,7 +30,8 @@ def _read(*names: str) -> str:
 
 HTML = _read("live.html")
 CSS = _read("live.css")
-JS = _read("live_draw.js", "live.js")  # one ES module: the painters, then the default export
+# one ES module: the painters, the frame pull, then the default export
+JS = _read("live_draw.js", "live_pull.js", "live.js")
 
 _mount = st.components.v2.component(NAME, html=HTML, css=CSS, js=JS)
 
