@@ -7,6 +7,7 @@ import streamlit as st
 from playground.config import ConfigError
 from ui import compare_views as cv
 from ui.controls import draw
+from ui.lessons_view import lesson_banner
 from ui.playbar import play_bar
 from ui.state import compare_slot, get_session
 
@@ -22,6 +23,7 @@ slot = compare_slot()
 cv.init_widgets()
 
 st.title("Compare")
+lesson_banner("compare", st.query_params.to_dict())  # a lesson's setup, text and highlights
 st.caption(f"Variants of the Playground setup: {cv.describe(sess.config)}. Variants of one "
            "architecture start from the same weights and see the same data order.")  # fmt: skip
 try:

@@ -8,6 +8,7 @@ import streamlit as st
 
 from ui import playground_page as page
 from ui import tools, widgets
+from ui.lessons_view import lesson_banner
 from ui.playbar import play_bar
 from ui.state import get_session, trainer_slot
 from ui.thumbs import dataset_previews
@@ -23,6 +24,7 @@ slot = trainer_slot("playground")
 # Wide layout's 5-rem side margins cost a 1280-px window the room of two buttons.
 st.html("<style>[data-testid='stMainBlockContainer'] {padding: 3rem 2rem 2rem;}</style>")
 st.title("Neural Network Playground")
+lesson_banner("playground", params)  # a ?lesson=NAME link: its setup, text and highlights
 with st.container():  # always there: the live view below keeps its place (and its canvases)
     page.show_notices(sess)
 with st.container(key="top_bar"):

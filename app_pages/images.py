@@ -5,9 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from playground.config import ConfigError
+from ui import images_transfer as it
 from ui import images_views as iv
 from ui import images_widgets as iw
 from ui.controls import draw, init_state
+from ui.lessons_view import lesson_banner
 from ui.playbar import play_bar
 from ui.state import get_session, trainer_slot
 
@@ -20,11 +22,17 @@ init_state(iw.images_values(state.config))
 slot = trainer_slot("images")
 
 st.title("Images & saliency")
+lesson_banner("images", st.query_params.to_dict())  # a lesson's setup, text and highlights
 play_bar(slot, prefix="img_")
 left, right = st.columns([1, 2.6], gap="medium")
 with left:
     st.subheader("Model")
     iw.model_controls()
+    with st.expander("Transfer learning: start from other weights, freeze layers"):
+        it.transfer_controls(state, slot)
+    with st.expander("Data augmentation: shift, rotate, scale, add noise"):
+        it.augment_controls()
+        strip = st.container(key="img_aug_strip")
     config_error = st.empty()
 with st.sidebar:
     st.header("Training")
@@ -34,7 +42,8 @@ try:
 except ConfigError as e:
     config_error.error(f"{e} — the current run keeps going with the last valid setup.")
 cnn = iw.is_cnn(state.config)
-trainer = slot.ensure(state.config)
+with st.spinner("Building the run (the transfer demonstration pretrains on digits 0-4 first)"):
+    trainer = slot.ensure(state.config, initial_state=it.start_state(state, state.config))
 if trainer is None:
     st.error(f"This setup cannot run: {slot.error}")
     st.stop()
@@ -42,8 +51,11 @@ if trainer is None:
 with left:
     st.subheader("Example")
     iw.example_controls(trainer.info.n_test)
+    it.save_button(trainer)
 started = trainer.latest()
 refresh_s = REFRESH_S if started.is_active else None
+with strip:
+    st.fragment(run_every=refresh_s)(it.augment_strip)(trainer, state)
 draw_col, saliency_col = st.container().columns([1, 2.2], gap="medium")
 with draw_col:
     st.subheader("Draw a digit")

@@ -30,6 +30,7 @@ from playground.export.experiment import (
     save_experiment,
 )
 from playground.export.onnx import export_onnx, onnx_metadata
+from playground.lessons import command as lessons
 from playground.presets import PRESETS, get_preset
 from playground.train import bench, headless
 from playground.train.snapshot import Snapshot
@@ -332,7 +333,10 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
         "--rounds", type=_whole(MAX_ROUNDS), help="interleaved rounds; the median is kept"
     )
     p.add_argument(
-        "--run", action="append", choices=list(bench.RUNS), help="only this run (repeat)"
+        "--run",
+        action="append",
+        choices=[*bench.RUNS, *bench.KIND_RUNS],
+        help="only this run (repeat)",
     )
     p.set_defaults(func=cmd_bench)
 
@@ -360,6 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_backprop)
     _add_bench(sub)
     _add_export(sub)
+    lessons.add_parser(sub)
     return parser
 
 

@@ -42,8 +42,8 @@ def selected_neuron() -> tuple[int, int] | None:
     if picked and picked in neuron_options(get_session().config):
         st.session_state["neuron"] = picked
     label = st.session_state.get("neuron")
-    if not label:
-        return None
+    if not label or label not in neuron_options(get_session().config):
+        return None  # none, or "(no hidden neurons)" kept from a network without hidden layers
     parts = label.split()
     return int(parts[1]), int(parts[3]) - 1
 

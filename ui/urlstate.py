@@ -17,6 +17,7 @@ from ui.layer_tokens import layer_from_token, layer_to_token
 from ui.widgets import PLAYGROUND, VIEW_KEYS
 
 HIDE_SUFFIX = "_hide"
+LESSON_PARAM = "lesson"  # ?lesson=NAME opens a guided lesson (ui/lessons_view.py)
 TRUE = ("1", "true", "yes")
 UI_PARAMS = tuple(k for k in VIEW_KEYS if PLAYGROUND[k].url_name)  # view toggles in the URL
 __all__ = ["config_from_params", "config_to_params", "layer_from_token", "layer_to_token"]
@@ -114,5 +115,5 @@ def hidden_controls(params: Mapping[str, str]) -> frozenset[str]:
 
 
 def hide_params(params: Mapping[str, str]) -> dict[str, str]:
-    """The `<control>_hide` parameters, kept as they are in the page's URL."""
-    return {k: v for k, v in params.items() if k.endswith(HIDE_SUFFIX)}
+    """The `<control>_hide` parameters and the lesson, kept as they are in the page's URL."""
+    return {k: v for k, v in params.items() if k.endswith(HIDE_SUFFIX) or k == LESSON_PARAM}
