@@ -39,6 +39,10 @@ class ImagesState:
     saliency: SaliencyResult | None = None
     cell_seen: tuple[int, int] | None = None  # the confusion cell last clicked (true, predicted)
     methods_for_cnn: bool | None = None  # the kind of model the method list was made for
+    starts: dict[str, Any] = field(default_factory=dict)  # label -> weights to start a run from
+    files_seen: set[str] = field(default_factory=set)  # uploaded .nnpg files already read
+    kept: int = 0  # runs kept so far (numbers their labels)
+    start_error: str = ""  # why the last keep or load failed, shown once
 
 
 @dataclass
