@@ -88,6 +88,7 @@ def rebuild_key(cfg: RunConfig) -> str:
 # snapshots come as often as a live view can draw them (ui/live/stream.py pulls each one).
 PAGE_TRAINER: dict[str, Any] = {"eval_budget": EVAL_BUDGET, "publish_hz": 30.0}
 
+
 class SessionSlot:
     """One closable run per tab (a Trainer, a CompareRun): replaced when its key changes."""
 
