@@ -1,6 +1,6 @@
 """The live view demo with its frame route (ui/live/stream.py), as serve.py runs the app:
 
-    streamlit run scripts/live_demo_served.py
+streamlit run scripts/live_demo_served.py
 """
 
 import streamlit as st
