@@ -30,7 +30,7 @@ from playground.nn.engine import make_optimizer, scheduled_lr, train_step, weigh
 from playground.nn.model import Head, build_model
 from playground.nn.modes import eval_mode
 from playground.settings.ae import AeVariant
-from playground.train.learner import Learner, RequestError
+from playground.train.learner import ModelLearner, RequestError
 from playground.train.runinfo import RunInfo, frozen, frozen_or_none
 from playground.train.supervised import resolve_device
 
@@ -115,7 +115,7 @@ class Autoencoder(nn.Module):
         return torch.cat([self.decode(z), kl_divergence(mu, logvar)[:, None]], dim=1)
 
 
-class AutoencoderLearner(Learner):
+class AutoencoderLearner(ModelLearner):
     """Inputs -> bottleneck -> reconstruction, trained on squared error summed over the inputs
     (plus beta * KL for the vae); the curves show the mean squared error per input value."""
 
@@ -221,19 +221,6 @@ class AutoencoderLearner(Learner):
         return dict(zip(self.history_columns, (self.step_count, self.epoch, tr, te, *kl, self.lr)))
 
     # ---- weights ----------------------------------------------------------------------------
-
-    def checkpoint(self) -> dict[str, torch.Tensor]:
-        return {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-
-    def restore(self, checkpoint: dict[str, torch.Tensor]) -> None:
-        self.model.load_state_dict(checkpoint)
-        self.optimizer = make_optimizer(self.model, self.cfg.train)  # its moments may be nan
-
-    def is_finite(self) -> bool:
-        return all(bool(torch.isfinite(p).all()) for p in self.model.parameters())
-
-    def load_state(self, state: dict[str, torch.Tensor]) -> None:
-        self.model.load_state_dict(state)
 
     # ---- probes and requests ----------------------------------------------------------------
 

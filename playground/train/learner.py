@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 from playground.config import RunConfig, TrainConfig
+from playground.nn.engine import make_optimizer
 from playground.train.runinfo import RunInfo
 
 
@@ -98,3 +99,25 @@ class Learner(ABC):
     def load_state(self, state: dict[str, torch.Tensor]) -> None:
         """Replace the weights (e.g. from an experiment file)."""
         raise RequestError(f"{self.info.kind}: weights cannot be loaded")
+
+
+class ModelLearner(Learner):
+    """A learner with one torch model (`self.model`) and one optimizer (`self.optimizer`, made by
+    `playground.nn.engine.make_optimizer` from the train settings): its weights are the model's
+    state dict, and a restore starts the optimizer afresh (its moments may be nan)."""
+
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+
+    def checkpoint(self) -> dict[str, torch.Tensor]:
+        return {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+
+    def restore(self, checkpoint: dict[str, torch.Tensor]) -> None:
+        self.model.load_state_dict(checkpoint)
+        self.optimizer = make_optimizer(self.model, self.cfg.train)
+
+    def is_finite(self) -> bool:
+        return all(bool(torch.isfinite(p).all()) for p in self.model.parameters())
+
+    def load_state(self, state: dict[str, torch.Tensor]) -> None:
+        self.model.load_state_dict(state)

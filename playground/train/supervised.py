@@ -9,6 +9,7 @@ from typing import Any
 import torch
 
 from playground.config import Device, RunConfig, Schedule, Task, TrainConfig
+from playground.data.augment import Augmenter, shifted_test_set
 from playground.data.datasets import DOMAIN, Dataset, feature_matrix, make_dataset
 from playground.explain import probes
 from playground.nn.engine import (
@@ -20,9 +21,17 @@ from playground.nn.engine import (
     weight_params,
 )
 from playground.nn.fastpath import FastStep
-from playground.nn.model import LOSSES, build_model, encode_targets, output_head, trainable_layers
+from playground.nn.model import (
+    LOSSES,
+    RBF,
+    build_model,
+    encode_targets,
+    output_head,
+    trainable_layers,
+)
+from playground.nn.transfer import start_weights
 from playground.train import requests
-from playground.train.learner import Learner, RequestError
+from playground.train.learner import ModelLearner, RequestError
 from playground.train.runinfo import RunInfo, frozen, frozen_or_none
 from playground.train.snapshot import PROBE_HISTORY_POINTS
 
@@ -46,6 +55,10 @@ def supervised_learner(
 ) -> Callable[[], SupervisedLearner]:
     """The Trainer's learner factory for cfg: the data is made once, the model on every Reset."""
     data = dataset if dataset is not None else make_dataset(cfg.data)
+    if cfg.transfer.demo:  # pretrain on digits 0-4, fine-tune on 5-9 beside a from-scratch twin
+        from playground.train.transfer import transfer_learner
+
+        return transfer_learner(cfg, data, with_probes=with_probes, initial_state=initial_state)
     device = resolve_device(cfg.train.device)
     return lambda: SupervisedLearner(
         cfg, data, device, with_probes=with_probes, grid_resolution=grid_resolution,
@@ -56,7 +69,7 @@ def supervised_learner(
 learner = supervised_learner  # the name train/kinds.py looks for
 
 
-class SupervisedLearner(Learner):
+class SupervisedLearner(ModelLearner):
     """Inputs -> network -> output, trained on labelled data with the configured loss."""
 
     def __init__(
@@ -74,12 +87,15 @@ class SupervisedLearner(Learner):
         self.head = output_head(cfg, data.n_classes)
         self.loss_fn = LOSSES[cfg.train.loss]
         self._to_device(grid_resolution)
-        self.model = build_model(cfg.model, data.input_shape, self.head, cfg.train.seed)
-        if initial_state is not None:
-            self.model.load_state_dict(initial_state)
+        self.model = build_model(  # an rbf layer places its centres on the training inputs
+            cfg.model, data.input_shape, self.head, cfg.train.seed, inputs=data.X_train
+        )
+        self.fresh_head = start_weights(cfg, self.model, initial_state)  # and freeze layers
         self.model.to(device).train()
         self.optimizer = make_optimizer(self.model, cfg.train)
         self.weights = weight_params(self.model)
+        self._trained = [w for w in self.weights if w.requires_grad]  # frozen layers: no penalty
+        self._augment = Augmenter(cfg.augment) if cfg.augment.active else None
         self._fast: FastStep | None = None
         self._choose_step()
         self.activations = probes.layer_activations(self.model)
@@ -107,6 +123,8 @@ class SupervisedLearner(Learner):
             )  # fmt: skip  (R*R, F)
             self.X_grid, self.resolution = torch.from_numpy(feats).to(dev), resolution
             self._input_grids = feats.T.reshape(-1, resolution, resolution)
+        shift = self.cfg.augment.test_shift
+        self.X_shifted = shifted_test_set(self.X_test, self.cfg.augment) if shift else None
 
     def _run_info(self, resolution: int) -> RunInfo:
         d = self.data
@@ -130,7 +148,8 @@ class SupervisedLearner(Learner):
     def history_columns(self) -> tuple[str, ...]:
         cols = ("step", "epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy")
         per_layer = [f"grad_norm/{n}" for n in self.names]
-        return (*cols, "lr", *per_layer, *[f"update_ratio/{n}" for n in self.names])
+        shifted = ("shifted_test_accuracy",) if self.X_shifted is not None else ()
+        return (*cols, "lr", *per_layer, *[f"update_ratio/{n}" for n in self.names], *shifted)
 
     @property
     def lr(self) -> float:
@@ -176,7 +195,9 @@ class SupervisedLearner(Learner):
             self._fast.step(self._Xpn[start:end], self._tpn[start:end], self.lr, tc.l1, tc.l2)
         else:
             xb, tb = self._Xp[start:end], self._tp[start:end]  # only autograd needs tensors
-            train_step(self.model, self.optimizer, xb, tb, self.loss_fn, self.weights, tc.l1,
+            if self._augment is not None:  # a fresh random change of every image, every step
+                xb = self._augment(xb)
+            train_step(self.model, self.optimizer, xb, tb, self.loss_fn, self._trained, tc.l1,
                        tc.l2, tc.grad_clip)  # fmt: skip
         self.step_count += 1
         if before is not None:  # |delta w| / |w| of this step, per layer
@@ -197,21 +218,22 @@ class SupervisedLearner(Learner):
         grads = [float(w.grad.norm()) if w.grad is not None else math.nan for w in self.weights]
         self._measure_next = True
         values = [self.step_count, self.epoch, tr.loss, te.loss, tr.accuracy, te.accuracy, self.lr]
-        return dict(zip(self.history_columns, [*values, *grads, *self._ratios]))
+        row = dict(zip(self.history_columns, [*values, *grads, *self._ratios]))
+        if self.X_shifted is not None:  # the same test digits, moved: does it generalise?
+            row["shifted_test_accuracy"] = self.shifted_accuracy()
+        return row
+
+    def shifted_accuracy(self) -> float:
+        """Accuracy on the shifted test set (augment.test_shift pixels in random directions)."""
+        loss, cls = self.loss_fn, self.data.task == Task.CLASSIFICATION
+        return evaluate(self.model, self.X_shifted, self.t_test, self.y_test, loss, cls).accuracy
 
     # ---- weights ----------------------------------------------------------------------------
 
-    def checkpoint(self) -> dict[str, torch.Tensor]:
-        return {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-
     def restore(self, checkpoint: dict[str, torch.Tensor]) -> None:
-        self.model.load_state_dict(checkpoint)
-        self.optimizer = make_optimizer(self.model, self.cfg.train)  # its moments may be nan
+        super().restore(checkpoint)
         self._fast = None
         self._choose_step()
-
-    def is_finite(self) -> bool:
-        return all(bool(torch.isfinite(p).all()) for p in self.model.parameters())
 
     def set_param(self, layer: int, row: int, col: int | None, value: float) -> None:
         layers = trainable_layers(self.model)
@@ -223,14 +245,13 @@ class SupervisedLearner(Learner):
             raise RequestError(f"{self.names[layer]} has neurons 1..{rows}, not {row + 1}")
         if col is not None and not 0 <= col < cols:
             raise RequestError(f"{self.names[layer]} has inputs 1..{cols}, not {col + 1}")
+        if col is None and m.bias is None:
+            raise RequestError(f"{self.names[layer]} has no biases")
         with torch.no_grad():
             if col is None:
                 m.bias[row] = value
             else:
                 m.weight[row, col] = value
-
-    def load_state(self, state: dict[str, torch.Tensor]) -> None:
-        self.model.load_state_dict(state)
 
     # ---- probes and requests ----------------------------------------------------------------
 
@@ -250,6 +271,9 @@ class SupervisedLearner(Learner):
             extra["grid"], extra["neuron_grids"] = probes.grids(
                 self.model, self.X_grid, self.resolution, head, loss, task
             )
+            if isinstance(self.model[0], RBF) and self.data.feature_names == ("x1", "x2"):
+                m = self.model[0]  # centres on the plane and widths: (units, 3) x1, x2, sigma
+                extra["rbf_centres"] = frozen(torch.cat([m.weight, m.widths[:, None]], dim=1))
         return extra
 
     def _keep_probes(self, layers: tuple) -> None:
@@ -263,6 +287,8 @@ class SupervisedLearner(Learner):
         ph.append((self.step_count, layers))
 
     def answer(self, name: str, **kwargs: Any) -> Any:
+        if name == "report" and self.X_shifted is not None:  # headless: the shifted set's figure
+            return {"shifted_test_accuracy": self.shifted_accuracy()}
         handler = requests.SUPERVISED.get(name)
         if handler is None:
             names = ", ".join(sorted(requests.SUPERVISED))
