@@ -215,11 +215,24 @@ class RunConfig:
             for i, spec in enumerate(self.model.layers):
                 if spec.kind in SEQUENCE_LAYERS:
                     fail(f"model.layers[{i}]", f"{spec.kind.value} needs a sequence dataset")
-        for i, spec in enumerate(self.model.layers):  # until the rbf layer lands (issue 15)
+        for i, spec in enumerate(self.model.layers):
             if spec.kind == LayerKind.RBF:
-                fail(f"model.layers[{i}]", "rbf layers cannot be built yet")
+                self._check_rbf(i, spec)
         if self.kind == ModelKind.SUPERVISED and self.data.name in POINT_SETS - TWO_D_SETS:
             fail("data.name", f"{self.data.name.value!r} has no labels; train it with kind 'gan'")
+
+    def _check_rbf(self, i: int, spec: LayerSpec) -> None:
+        """An rbf layer comes first (its inputs are the features) in a supervised network."""
+        if self.kind != ModelKind.SUPERVISED:
+            fail(f"model.layers[{i}]", f"rbf layers belong to supervised networks, not "
+                 f"kind {self.kind.value!r}")  # fmt: skip
+        if i:
+            fail(f"model.layers[{i}]", "an rbf layer must be the first layer: its centres live "
+                 "in the space of the input features")  # fmt: skip
+        if spec.init not in (Init.KMEANS, Init.UNIFORM):
+            fail(f"model.layers[{i}].init", "an rbf layer's centres start at 'kmeans' (the "
+                 "k-means centroids of the training inputs) or 'uniform' (random, over their "
+                 f"bounding box), got {spec.init.value!r}")  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         return to_plain(self)

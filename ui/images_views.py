@@ -21,6 +21,7 @@ from ui import views
 from ui.controls import draw
 from ui.diagnostics_view import diagnostics_panel
 from ui.drawing import draw_digit, thumbnail
+from ui.images_transfer import transfer_views
 from ui.images_widgets import IMAGES, N_CLASSES
 from ui.state import ImagesState, SaliencyResult
 
@@ -154,6 +155,7 @@ def live(trainer: Trainer, state: ImagesState, cnn: bool, started: Snapshot) -> 
     with loss_col:
         views.loss_chart(snap, False, 0)
     acc_col.plotly_chart(curves.accuracy_curve(snap.history), key="img_acc", config=PLOT)
+    transfer_views(snap)  # fine-tuned vs from scratch; plain vs shifted test set
     if snap.test_output is not None:
         confusion(trainer.info, snap, state)
     if cnn and s["img_inside"]:

@@ -35,6 +35,8 @@ from ui.controls import (
     table,
     widget_values,
 )
+from ui.images_transfer import CONTROLS as TRANSFER_CONTROLS
+from ui.images_transfer import freeze_values
 from ui.widgets import ACTIVATIONS, LEARNING_RATES
 
 MODELS = {"MLP": "digits-mlp", "CNN": "digits-cnn"}  # starting points -> preset names
@@ -60,7 +62,9 @@ LAYER_HELP = {
 def initial_config() -> RunConfig:
     """The page's first setup: the MLP preset, stopping on epochs rather than steps."""
     cfg = get_preset(MODELS["MLP"])
-    return cfg.replace(train=dataclasses.replace(cfg.train, max_steps=0, max_epochs=50))
+    augment = dataclasses.replace(cfg.augment, test_shift=1.0)  # the shifted test set is on
+    return cfg.replace(train=dataclasses.replace(cfg.train, max_steps=0, max_epochs=50),
+                       augment=augment)  # fmt: skip
 
 
 def is_cnn(cfg: RunConfig) -> bool:
@@ -174,12 +178,13 @@ def _new_layer_defaults(n: int) -> dict[str, Any]:
 
 def images_values(cfg: RunConfig) -> dict[str, Any]:
     """Every img_ widget's value for a config (the inverse of images_config), view included."""
-    return widget_values(IMAGES, cfg) | layer_values(cfg.model.layers)
+    values = widget_values(IMAGES | TRANSFER_CONTROLS, cfg) | layer_values(cfg.model.layers)
+    return values | freeze_values(cfg)
 
 
 def images_config(base: RunConfig) -> RunConfig:
     """The RunConfig the img_ widgets describe; ConfigError if it is invalid or cannot be built."""
-    cfg = config_from_widgets(IMAGES, base, st.session_state)
+    cfg = config_from_widgets(IMAGES | TRANSFER_CONTROLS, base, st.session_state)
     try:  # the layers' shapes must fit together: build it once here
         build_model(cfg.model, IMAGE_SHAPE, output_head(cfg, N_CLASSES), cfg.train.seed)
     except ValueError as e:

@@ -157,6 +157,9 @@ def generate_script(cfg: RunConfig) -> str:
 
     It imports only torch, numpy, scikit-learn (digits) and the standard library.
     """
+    if cfg.kind.value == "sequence":  # its own template: export/sequence_script.py
+        return importlib.import_module("playground.export.sequence_script").generate(cfg)
+    model_module.check_scriptable(cfg)  # a supervised network without rbf layers
     data = datasets.make_dataset(cfg.data)
     head = output_head(cfg, data.n_classes)
     net = build_model(cfg.model, data.input_shape, head, cfg.train.seed)

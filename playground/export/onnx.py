@@ -66,6 +66,8 @@ def export_onnx(
     model.eval()
     try:
         x = torch.zeros(1, *input_shape)
+        if hasattr(model, "example_input"):  # a sequence model: token ids, or (T, 1) values
+            x = model.example_input(input_shape)
         with warnings.catch_warnings():  # the TorchScript exporter warns that it is legacy
             warnings.simplefilter("ignore")
             torch.onnx.export(

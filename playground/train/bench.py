@@ -17,6 +17,7 @@ mode runs with one intra-op thread.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import os
 import statistics
 import time
@@ -42,6 +43,11 @@ RUNS: dict[str, Callable[[], RunConfig]] = {
     "spiral": lambda: get_preset("spiral"),  # 6 x 8 tanh on all 7 features
     "digits-cnn": lambda: get_preset("digits-cnn"),
 }
+# Runs of other model kinds, timed by their kind's module (`bench --run NAME`, not by default)
+KIND_RUNS: dict[str, str] = dict.fromkeys(
+    ("seq-sine-lstm", "seq-copy-lstm", "seq-copy-rnn", "seq-reverse-attn", "seq-text-gru"),
+    "playground.train.sequence_bench",
+)
 MODES = ("bare", "bare_fast", "trainer", "trainer_probes")
 PUBLISH_HZ = 10.0
 GRID_RESOLUTION = 100  # the page's grid
@@ -226,6 +232,8 @@ def _boundary(model: nn.Module, X_grid: torch.Tensor, head: Any, loss: Any, task
 
 def bench_run(name: str, device: Device, seconds: float, rounds: int) -> dict[str, Any]:
     """Every mode of one run, interleaved over `rounds`; medians, ratios, probe costs."""
+    if name in KIND_RUNS:
+        return importlib.import_module(KIND_RUNS[name]).bench_run(name, device, seconds, rounds)
     cfg = bench_config(name, device)
     data = make_dataset(cfg.data)
     dev = resolve_device(cfg.train.device)
