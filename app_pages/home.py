@@ -57,7 +57,7 @@ if trainer is None:
 
 started, neuron = trainer.latest(), tools.selected_neuron()
 with status_col:
-    page.fragment(page.live_status, started, page.STATUS_S, trainer, started)
+    page.fragment(page.live_status, started, page.status_period(), trainer, started)
 with right:
     page.fragment(page.live_area, started, page.live_period(), trainer, neuron)
     widgets.view_controls(st.columns(2), ("show_test", "discretize"))

@@ -7,8 +7,8 @@ of one update, and the time to a test loss under 0.1; optionally eight pages on 
 
 `--entry both` measures the two ways of serving the page in one run, side by side: serve.py
 (the browser pulls its frames, ui/live/stream.py) and app.py (Streamlit fragments send them).
-"headless" is the trainer as the page runs it (probes published) with no page; "bare" is the
-command line's run (no probes). Prints one JSON object.
+"headless" is the trainer as the page runs it (probes published) with no page; "bare" the same
+without probes. Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -63,7 +63,8 @@ def _rate(trainer: Trainer, seconds: float) -> float:
 def headless(cfg: RunConfig, seconds: float) -> dict:
     """Steps/s of the run headless (probes as on the page; and bare, as the command line runs
     it) and the size of one live update."""
-    bare = Trainer(cfg, idle_pause_s=None, with_probes=False, capped=False)
+    evals = PAGE_TRAINER["eval_budget"]
+    bare = Trainer(cfg, idle_pause_s=None, with_probes=False, eval_budget=evals)
     bare_rate = _rate(bare, seconds)
     bare.close()
     trainer = Trainer(cfg, idle_pause_s=None, **PAGE_TRAINER)  # as the page runs it
@@ -120,28 +121,33 @@ def one_page(browser, url: str, seconds: float) -> dict:
     held = below_at is not None and time.monotonic() - t_play - below_at >= HOLD_S
     window = [s for s in samples if 1.0 <= s[0] - t_play <= seconds + 1.0]
     (ta, fa, sa), (tb, fb, sb) = window[0], window[-1]
-    return {"repaints_per_s": round((fb - fa) / (tb - ta), 2),
+    paint = page.evaluate(f"() => document.querySelector('{LIVE}')?.getAttribute('data-paint-ms')")
+    return {"repaints_per_s": round((fb - fa) / (tb - ta), 2), "last_paint_ms": paint,
             "page_steps_per_s": round((sb - sa) / (tb - ta), 1),
             "s_to_test_loss_below_0.1": None if first_below is None else round(first_below, 1),
             "s_to_stay_below_0.1": round(below_at, 1) if held else None}  # fmt: skip
 
 
-def many_pages(browser, url: str, n: int, seconds: float) -> dict:
-    """n pages on one server, all training: each page's repaints/s; health answering."""
-    pages = [_open_and_play(browser, url) for _ in range(n)]
+def many_pages(browser, url: str, link: str, n: int, seconds: float) -> dict:
+    """n pages of `link` on the server at `url`, all training: each page's repaints/s; its
+    health endpoint answering."""
+    pages = [_open_and_play(browser, link) for _ in range(n)]
     time.sleep(2.0)
     start = [(time.monotonic(), _read(p)[0]) for p in pages]
-    health, stop = [], threading.Event()
+    health, errors, stop = [], [], threading.Event()
 
     def poll() -> None:
         while not stop.is_set():
             t0 = time.monotonic()
+            why = ""
             try:
                 with urllib.request.urlopen(f"{url}/_stcore/health", timeout=5) as r:
-                    ok = r.read().decode().strip() == "ok"
-            except OSError:
-                ok = False
-            health.append((ok, time.monotonic() - t0))
+                    why = r.read().decode().strip()
+            except OSError as e:
+                why = str(e)[:80]
+            health.append((why == "ok", time.monotonic() - t0))
+            if why != "ok":
+                errors.append(why)
             stop.wait(1.0)
 
     poller = threading.Thread(target=poll, daemon=True)
@@ -153,7 +159,8 @@ def many_pages(browser, url: str, n: int, seconds: float) -> dict:
     return {"pages": n, "repaints_per_s_each": [round(r, 2) for r in rates],
             "min_repaints_per_s": round(min(rates), 2),
             "health_polls": len(health), "health_failed": sum(not ok for ok, _ in health),
-            "health_max_s": round(max(d for _, d in health), 3)}  # fmt: skip
+            "health_max_s": round(max(d for _, d in health), 3),
+            "health_errors": sorted(set(errors))}  # fmt: skip
 
 
 def main() -> None:
@@ -193,7 +200,7 @@ def serve(entry: str, cfg: RunConfig, args: argparse.Namespace, base: dict) -> d
         out["trainer_with_page_vs_bare"] = round(steps / base["bare_steps_per_s"], 3)
         browser.close()
         if args.pages:
-            out["many"] = many_pages(launch_chromium(pw), link, args.pages, args.seconds)
+            out["many"] = many_pages(launch_chromium(pw), url, link, args.pages, args.seconds)
     finally:
         pw.stop()
         stop_process(proc)

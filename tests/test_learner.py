@@ -265,8 +265,8 @@ class SlowProbeLearner(LineLearner):
 
 
 def test_publishing_takes_at_most_its_share_of_the_time(made: list[Trainer]) -> None:
-    """At 1000 Hz asked, 30-ms probes publish at most every 0.3 s (PUBLISH_BUDGET 0.1), not
-    back to back: over 1.5 s about 5 snapshots, where without the budget there would be 50."""
+    """At 1000 Hz asked, 30-ms probes publish at most every 0.03 / PUBLISH_BUDGET s, not back
+    to back: over 1.5 s about 7 snapshots, where without the budget there would be 50."""
     from playground.train.trainer import PUBLISH_BUDGET
 
     cfg = _cfg()
@@ -278,6 +278,7 @@ def test_publishing_takes_at_most_its_share_of_the_time(made: list[Trainer]) -> 
     while time.monotonic() < end:
         seen.add(id(t.latest()))
         time.sleep(0.005)
-    assert 0.03 / PUBLISH_BUDGET >= 0.3
-    assert 2 <= len(seen) <= 1.5 / 0.3 + 3, len(seen)
+    period = 0.03 / PUBLISH_BUDGET
+    assert period >= 0.1  # the budget is a real limit here (50 snapshots without it)
+    assert 2 <= len(seen) <= 1.5 / period + 3, len(seen)
     assert t.latest().step > 0

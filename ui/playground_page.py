@@ -36,7 +36,8 @@ from ui.widgets import (
 )
 
 LIVE_S = 0.1  # the live view (ui/live) without its own channel: one update per fragment run
-STATUS_S = 0.5  # the `status` container and the numbers under it
+STATUS_S = 0.5  # the `status` container and the numbers under it (fragments send frames)
+STATUS_PULLED_S = 1.0  # the same while the live view, which shows them too, pulls its frames
 VIEWS_S = 2.0  # the Plotly analysis views under "More views"
 WAITING_S = 1.0  # waiting for a free training slot: poll for it slowly
 PLAY_HELPS = {"step": "Pause, then train one epoch or one batch (the box beside the buttons)."}
@@ -119,6 +120,11 @@ def cadence(snap: Snapshot, every: float | None) -> float | None:
 def live_period() -> float | None:
     """The live view's fragment period: none when the browser pulls its own frames."""
     return None if pulls() else LIVE_S
+
+
+def status_period() -> float:
+    """The status line's fragment period: slower when the live view shows the numbers itself."""
+    return STATUS_PULLED_S if pulls() else STATUS_S
 
 
 def live_status(trainer: Trainer, started: Snapshot) -> None:

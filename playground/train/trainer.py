@@ -31,7 +31,7 @@ WAITING_POLL_S = 0.25  # a run waiting for a server slot tries again this often
 EVAL_BUDGET = 0.05
 # Publishing (the learner's probes: output grids, neuron maps, histograms) may take this share
 # of the time: a network whose probes cost 6 ms publishes at most every 60 ms.
-PUBLISH_BUDGET = 0.1
+PUBLISH_BUDGET = 0.15
 _STOPPED = (Status.DONE, Status.DIVERGED, Status.FAILED, Status.CLOSED)
 live_threads = runcap.live_threads
 
