@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import gc
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 from typing import Any
 
@@ -32,7 +33,8 @@ def _pull(token: str, full: bool = False) -> Any:
     request = SimpleNamespace(
         path_params={"token": token}, query_params={"full": "1"} if full else {}
     )
-    return asyncio.run(stream._frame(request))
+    with ThreadPoolExecutor(1) as pool:  # its own thread: a test before may own this one's loop
+        return pool.submit(asyncio.run, stream._frame(request)).result()
 
 
 def test_the_component_gets_only_a_link_to_its_own_route(trainer: Trainer) -> None:
