@@ -282,4 +282,3 @@ def test_publishing_takes_at_most_its_share_of_the_time(made: list[Trainer]) -> 
     assert period >= 0.1  # the budget is a real limit here (50 snapshots without it)
     assert 2 <= len(seen) <= 1.5 / period + 3, len(seen)
     assert t.latest().step > 0
-
