@@ -288,3 +288,30 @@ def draw_rows(
         elif shown:
             for col, c in zip(where.columns(len(keys)), shown):
                 draw(c, col)
+
+
+# ---- per-layer widgets: <prefix><field>_<i>, their number changing with the layers ------------
+
+LAYER_ATTRS = {"act": "activation"}  # a layer widget's field name -> its LayerSpec attribute
+
+
+def layer_widget_values(prefix: str, layers: Sequence[Any], fields: Sequence[str]) -> dict:
+    """<prefix>n_layers and each layer's <prefix><field>_<i> widget value."""
+    values: dict[str, Any] = {f"{prefix}n_layers": len(layers)}
+    for i, spec in enumerate(layers):
+        values |= {f"{prefix}{f}_{i}": plain(getattr(spec, LAYER_ATTRS.get(f, f))) for f in fields}
+    return values
+
+
+def added_layer_values(
+    prefix: str, fields: Sequence[str], first: Any, n: int, state: Values
+) -> dict[str, Any]:
+    """Widget values for n layers where any not yet in `state` starts like the layer before it
+    (the first like the LayerSpec `first`): a layer added with the + control."""
+    base = layer_widget_values(prefix, (first,), fields)
+    out: dict[str, Any] = {}
+    for i in range(n):
+        for f in fields:
+            prev = f"{prefix}{f}_{i - 1}"
+            out[f"{prefix}{f}_{i}"] = state.get(prev, out.get(prev, base[f"{prefix}{f}_0"]))
+    return out

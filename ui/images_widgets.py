@@ -29,9 +29,11 @@ from ui.controls import (
     TOGGLE,
     Control,
     Values,
+    added_layer_values,
     config_from_widgets,
     draw,
     init_state,
+    layer_widget_values,
     table,
     widget_values,
 )
@@ -133,13 +135,7 @@ IMAGES = table(
 
 def layer_values(layers: tuple[LayerSpec, ...]) -> dict[str, Any]:
     """img_n_layers and each layer's img_<field>_<i> widget value."""
-    values: dict[str, Any] = {"img_n_layers": len(layers)}
-    for i, spec in enumerate(layers):
-        values |= {f"img_kind_{i}": spec.kind.value, f"img_units_{i}": spec.units,
-                   f"img_channels_{i}": spec.channels, f"img_kernel_{i}": spec.kernel,
-                   f"img_act_{i}": spec.activation.value, f"img_init_{i}": spec.init.value,
-                   f"img_p_{i}": spec.p}  # fmt: skip
-    return values
+    return layer_widget_values("img_", layers, LAYER_FIELDS)
 
 
 def _layer_dict(v: Values, i: int) -> dict[str, Any]:
@@ -164,13 +160,8 @@ def _put_layers(d: dict, v: Values) -> None:
 
 def _new_layer_defaults(n: int) -> dict[str, Any]:
     """A layer added with the + control starts like the one before it."""
-    s, out = st.session_state, {}
-    first = layer_values((LayerSpec(activation=Activation.RELU, init=Init.KAIMING_UNIFORM),))
-    for i in range(n):
-        for name in LAYER_FIELDS:
-            prev = f"img_{name}_{i - 1}"
-            out[f"img_{name}_{i}"] = s.get(prev, out.get(prev, first[f"img_{name}_0"]))
-    return out
+    first = LayerSpec(activation=Activation.RELU, init=Init.KAIMING_UNIFORM)
+    return added_layer_values("img_", LAYER_FIELDS, first, n, st.session_state)
 
 
 # ---- values and config ----------------------------------------------------------------------

@@ -19,9 +19,11 @@ from ui.controls import (
     TOGGLE,
     Control,
     Values,
+    added_layer_values,
     config_from_widgets,
     draw,
     init_state,
+    layer_widget_values,
     table,
     widget_values,
 )
@@ -183,13 +185,7 @@ SEQ = table(
 
 def layer_values(layers: tuple[LayerSpec, ...]) -> dict[str, Any]:
     """seq_n_layers and each layer's seq_<field>_<i> widget value."""
-    values: dict[str, Any] = {"seq_n_layers": len(layers)}
-    for i, spec in enumerate(layers):
-        values |= {f"seq_kind_{i}": spec.kind.value, f"seq_units_{i}": spec.units,
-                   f"seq_heads_{i}": spec.heads, f"seq_causal_{i}": spec.causal,
-                   f"seq_dropout_{i}": spec.dropout, f"seq_init_{i}": spec.init.value,
-                   f"seq_act_{i}": spec.activation.value, f"seq_p_{i}": spec.p}  # fmt: skip
-    return values
+    return layer_widget_values("seq_", layers, LAYER_FIELDS)
 
 
 def _layer_dict(v: Values, i: int) -> dict[str, Any]:
@@ -213,13 +209,7 @@ def _put_layers(d: dict, v: Values) -> None:
 
 def _new_layer_defaults(n: int) -> dict[str, Any]:
     """A layer added with the + control starts like the one before it."""
-    s, out = st.session_state, {}
-    first = layer_values((LayerSpec(),))
-    for i in range(n):
-        for name in LAYER_FIELDS:
-            prev = f"seq_{name}_{i - 1}"
-            out[f"seq_{name}_{i}"] = s.get(prev, out.get(prev, first[f"seq_{name}_0"]))
-    return out
+    return added_layer_values("seq_", LAYER_FIELDS, LayerSpec(), n, st.session_state)
 
 
 # ---- values and config ----------------------------------------------------------------------
