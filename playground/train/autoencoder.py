@@ -17,7 +17,6 @@ from playground.config import (
     ModelConfig,
     RunConfig,
     Schedule,
-    TrainConfig,
 )
 from playground.data.datasets import Dataset, make_dataset
 from playground.explain.autoencoder_probes import (
@@ -165,21 +164,6 @@ class AutoencoderLearner(ModelLearner):
     def history_columns(self) -> tuple[str, ...]:
         kl = ("train_kl", "test_kl") if self.model.is_vae else ()
         return ("step", "epoch", "train_loss", "test_loss", *kl, "lr")
-
-    @property
-    def lr(self) -> float:
-        return float(self.optimizer.param_groups[0]["lr"])
-
-    def set_hparams(self, train: TrainConfig) -> None:
-        super().set_hparams(train)
-        for group in self.optimizer.param_groups:
-            group["lr"] = scheduled_lr(train, self.step_count)
-
-    def steps_to_epoch_end(self, epochs: int = 1) -> int:
-        n, batch = len(self.X_train), self.cfg.train.batch_size
-        per_epoch = math.ceil(n / batch)
-        left = math.ceil((n - self._pos) / batch) if self._pos < n else per_epoch
-        return left + (epochs - 1) * per_epoch
 
     def _objective(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Squared error summed over the D inputs, plus beta * KL, averaged over the batch."""

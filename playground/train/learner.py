@@ -10,13 +10,14 @@ touched. The Trainer calls a learner from its own thread only, one call at a tim
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from typing import Any
 
 import torch
 
 from playground.config import RunConfig, TrainConfig
-from playground.nn.engine import make_optimizer
+from playground.nn.engine import make_optimizer, scheduled_lr
 from playground.train.runinfo import RunInfo
 
 
@@ -103,11 +104,29 @@ class Learner(ABC):
 
 class ModelLearner(Learner):
     """A learner with one torch model (`self.model`) and one optimizer (`self.optimizer`, made by
-    `playground.nn.engine.make_optimizer` from the train settings): its weights are the model's
-    state dict, and a restore starts the optimizer afresh (its moments may be nan)."""
+    `playground.nn.engine.make_optimizer` from the train settings), trained in minibatches of
+    `X_train` (`_pos`: where this epoch's order has got to). Its weights are the model's state
+    dict; a restore starts the optimizer afresh (its moments may be nan)."""
 
     model: torch.nn.Module
     optimizer: torch.optim.Optimizer
+    X_train: torch.Tensor
+    _pos: int
+
+    @property
+    def lr(self) -> float:
+        return float(self.optimizer.param_groups[0]["lr"])
+
+    def set_hparams(self, train: TrainConfig) -> None:
+        super().set_hparams(train)
+        for group in self.optimizer.param_groups:
+            group["lr"] = scheduled_lr(train, self.step_count)
+
+    def steps_to_epoch_end(self, epochs: int = 1) -> int:
+        n, batch = self.X_train.shape[0], self.cfg.train.batch_size
+        per_epoch = math.ceil(n / batch)
+        left = math.ceil((n - self._pos) / batch) if self._pos < n else per_epoch
+        return left + (epochs - 1) * per_epoch
 
     def checkpoint(self) -> dict[str, torch.Tensor]:
         return {k: v.detach().clone() for k, v in self.model.state_dict().items()}

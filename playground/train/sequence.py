@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from playground.config import DatasetName, RunConfig, Schedule, Task, TrainConfig
+from playground.config import DatasetName, RunConfig, Schedule, Task
 from playground.data.sequences import SeqDataset, make_sequences
 from playground.explain import sequence_probes as sp
 from playground.nn.engine import make_optimizer, scheduled_lr
@@ -103,21 +103,6 @@ class SequenceLearner(ModelLearner):
     def history_columns(self) -> tuple[str, ...]:
         return ("step", "epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy",
                 "sequence_accuracy", "lr", "grad_norm")  # fmt: skip
-
-    @property
-    def lr(self) -> float:
-        return float(self.optimizer.param_groups[0]["lr"])
-
-    def set_hparams(self, train: TrainConfig) -> None:
-        super().set_hparams(train)
-        for group in self.optimizer.param_groups:
-            group["lr"] = scheduled_lr(train, self.step_count)
-
-    def steps_to_epoch_end(self, epochs: int = 1) -> int:
-        n, batch = self.X_train.shape[0], self.cfg.train.batch_size
-        per_epoch = math.ceil(n / batch)
-        left = math.ceil((n - self._pos) / batch) if self._pos < n else per_epoch
-        return left + (epochs - 1) * per_epoch
 
     def scored_loss(self, out: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
         """The loss over the scored steps of outputs (N, T, K) against targets (N, T)."""

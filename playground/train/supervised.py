@@ -151,14 +151,8 @@ class SupervisedLearner(ModelLearner):
         shifted = ("shifted_test_accuracy",) if self.X_shifted is not None else ()
         return (*cols, "lr", *per_layer, *[f"update_ratio/{n}" for n in self.names], *shifted)
 
-    @property
-    def lr(self) -> float:
-        return float(self.optimizer.param_groups[0]["lr"])
-
     def set_hparams(self, train: TrainConfig) -> None:
         super().set_hparams(train)
-        for group in self.optimizer.param_groups:
-            group["lr"] = scheduled_lr(train, self.step_count)
         self._choose_step()
 
     def _choose_step(self) -> None:
@@ -170,12 +164,6 @@ class SupervisedLearner(ModelLearner):
                 self._Xpn, self._tpn = self._Xp.numpy(), self._tp.numpy()
         elif not use_fast:
             self._fast = None
-
-    def steps_to_epoch_end(self, epochs: int = 1) -> int:
-        n, batch = self.X_train.shape[0], self.cfg.train.batch_size
-        per_epoch = math.ceil(n / batch)
-        left = math.ceil((n - self._pos) / batch) if self._pos < n else per_epoch
-        return left + (epochs - 1) * per_epoch
 
     def train_step(self) -> bool:
         tc, n = self.cfg.train, self.X_train.shape[0]
