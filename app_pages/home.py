@@ -67,5 +67,5 @@ with left, st.expander("Tools: save / load, edit a weight, explain one step"):
     tools.tools(slot, sess)
 st.subheader("More views")
 widgets.view_controls(st.columns([1.2, 1, 1.6, 3]), ("extra_view", "last_n", "log_y"))
-page.fragment(page.more_views, started, page.VIEWS_S, trainer, st.session_state["extra_view"],
-              neuron)  # fmt: skip
+page.fragment(page.more_views, started, page.views_period(), trainer,
+              st.session_state["extra_view"], neuron)  # fmt: skip

@@ -37,8 +37,9 @@ from ui.widgets import (
 
 LIVE_S = 0.1  # the live view (ui/live) without its own channel: one update per fragment run
 STATUS_S = 0.5  # the `status` container and the numbers under it (fragments send frames)
-STATUS_PULLED_S = 1.0  # the same while the live view, which shows them too, pulls its frames
+STATUS_PULLED_S = 2.0  # the same while the live view, which shows them too, pulls its frames
 VIEWS_S = 2.0  # the Plotly analysis views under "More views"
+VIEWS_PULLED_S = 4.0  # the same while the live view pulls its frames (it draws the curves too)
 WAITING_S = 1.0  # waiting for a free training slot: poll for it slowly
 PLAY_HELPS = {"step": "Pause, then train one epoch or one batch (the box beside the buttons)."}
 
@@ -125,6 +126,12 @@ def live_period() -> float | None:
 def status_period() -> float:
     """The status line's fragment period: slower when the live view shows the numbers itself."""
     return STATUS_PULLED_S if pulls() else STATUS_S
+
+
+def views_period() -> float:
+    """The analysis views' fragment period: slower when the live view pulls its frames (every
+    Streamlit run costs the server and the browser; the live view keeps its own pace)."""
+    return VIEWS_PULLED_S if pulls() else VIEWS_S
 
 
 def live_status(trainer: Trainer, started: Snapshot) -> None:
