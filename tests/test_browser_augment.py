@@ -18,6 +18,7 @@ from tests.browser_harness import (
     open_app,
     status_step,
     wait_changed,
+    wait_idle,
     wait_status,
     wait_step,
 )
@@ -40,6 +41,13 @@ def test_play_changes_the_augmented_strip_and_pause_holds(browser, streamlit_ser
     for _ in range(4):  # 0.25 pixels a press: a shift of 1 pixel
         thumb.press("ArrowRight")
     page.locator(STRIP).get_by_text("as training might see it").wait_for()
+    epochs = page.locator(".st-key-img_epochs input")  # no stop: Pause, not the end, holds it
+    epochs.fill("0")
+    epochs.press("Enter")
+    page.wait_for_function(
+        "() => document.querySelector('.st-key-img_epochs input')?.value === '0'"
+    )
+    wait_idle(page)
     before = page.locator(STRIP).first.inner_html()
 
     _click(page, "img_play")
