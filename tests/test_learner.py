@@ -3,6 +3,7 @@ command's own acknowledgement, failures that fail only their command, idle threa
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 import time
@@ -19,7 +20,7 @@ from playground.train.learner import Learner, RequestError
 from playground.train.runinfo import RunInfo, frozen
 from playground.train.snapshot import Status
 from playground.train.trainer import Trainer
-from tests.engine_fixtures import tiny_config, wait_for
+from tests.engine_fixtures import burn_cpu, tiny_config, wait_for
 
 WAIT_S = 10.0
 
@@ -257,10 +258,10 @@ def test_the_supervised_learner_answers_the_pages_requests(made: list[Trainer]) 
 
 
 class SlowProbeLearner(LineLearner):
-    """Probes that take 30 ms: publishing must not eat the training time."""
+    """Probes that take 30 ms of CPU time: publishing must not eat the training time."""
 
     def probes(self) -> dict[str, Any]:
-        time.sleep(0.03)
+        burn_cpu(0.03)
         return super().probes()
 
 
@@ -282,3 +283,82 @@ def test_publishing_takes_at_most_its_share_of_the_time(made: list[Trainer]) -> 
     assert period >= 0.1  # the budget is a real limit here (50 snapshots without it)
     assert 2 <= len(seen) <= 1.5 / period + 3, len(seen)
     assert t.latest().step > 0
+
+
+def _snapshots_seen(t: Trainer, seconds: float) -> int:
+    seen: set[int] = set()
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        seen.add(id(t.latest()))
+        time.sleep(0.005)
+    return len(seen)
+
+
+class WaitingProbeLearner(LineLearner):
+    """Probes that take 100 ms of wall time but no CPU time, like a probe whose torch calls
+    wait their turn for the interpreter lock behind other runs."""
+
+    def probes(self) -> dict[str, Any]:
+        time.sleep(0.1)
+        return super().probes()
+
+
+def test_the_publish_budget_counts_cpu_time_not_waiting(made: list[Trainer]) -> None:
+    """At 5 Hz asked, probes that wait 100 ms publish about every 0.3 s (period + wait): a
+    budget in wall time would space them 0.1 / PUBLISH_BUDGET + 0.1 = 0.77 s apart."""
+    cfg = _cfg()
+    t = Trainer(cfg, learner=lambda: WaitingProbeLearner(cfg), publish_hz=5.0, idle_pause_s=None)
+    made.append(t)
+    t.start()
+    n = _snapshots_seen(t, 3.0)
+    assert n >= 7, n  # about 10; 4 with the budget in wall time
+
+
+class StepLogLearner(LineLearner):
+    """Each step waits 2 ms with the interpreter lock free, and logs (start, end)."""
+
+    def __init__(self, cfg: RunConfig, spans: list[tuple[float, float]]) -> None:
+        super().__init__(cfg)
+        self.spans = spans
+
+    def train_step(self) -> bool:
+        t0 = time.monotonic()
+        time.sleep(0.002)
+        self.spans.append((t0, time.monotonic()))
+        return super().train_step()
+
+
+def _run_together(made: list[Trainer], cfgs: list[RunConfig], seconds: float) -> list[list]:
+    """Train one StepLogLearner per config at once for `seconds`; each one's step spans."""
+    spans: list[list[tuple[float, float]]] = [[] for _ in cfgs]
+    for cfg, log in zip(cfgs, spans):
+        made.append(Trainer(cfg, learner=lambda c=cfg, s=log: StepLogLearner(c, s),
+                            publish_hz=20.0, idle_pause_s=None, capped=False))  # fmt: skip
+    for t in made:
+        t.start()
+    time.sleep(seconds)
+    for t in made:
+        t.pause()
+    return spans
+
+
+@pytest.mark.parametrize("turns", [1, 3])
+def test_running_trainers_take_turns(made: list[Trainer], monkeypatch, turns: int) -> None:
+    """With one turn, three running trainers never take steps at the same moment, and each gets
+    its share; with three turns (the control) their steps overlap."""
+    monkeypatch.setattr(runcap, "TURNS", runcap.Turns(turns))
+    spans = _run_together(made, [_cfg()] * 3, 1.0)
+    counts = [len(s) for s in spans]
+    assert min(counts) > 0.4 * max(counts), counts
+    ordered = sorted(span for log in spans for span in log)
+    overlaps = sum(b[0] < a[1] for a, b in itertools.pairwise(ordered))
+    assert (overlaps == 0) if turns == 1 else (overlaps > 10), overlaps
+
+
+def test_a_slowed_run_rests_without_its_turn(made: list[Trainer], monkeypatch) -> None:
+    """A run slowed to 10 steps/s rests 100 ms between steps with the turn given back: the
+    other run, with the one turn, trains most of the time (half of it at most otherwise)."""
+    monkeypatch.setattr(runcap, "TURNS", runcap.Turns(1))
+    fast, slow = _run_together(made, [_cfg(), _cfg(steps_per_s=10)], 1.5)
+    busy = sum(b - a for a, b in fast if a > fast[0][0] + 0.25) / 1.25
+    assert 1 <= len(slow) <= 20 and busy > 0.7, (len(slow), busy)

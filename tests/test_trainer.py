@@ -19,7 +19,7 @@ from playground.train import runcap, supervised
 from playground.train import trainer as trainer_module
 from playground.train.snapshot import History, Snapshot, Status
 from playground.train.trainer import Trainer
-from tests.engine_fixtures import FakeClock, tiny_config, wait_for
+from tests.engine_fixtures import FakeClock, burn_cpu, tiny_config, wait_for
 
 R = 20  # grid resolution: small keeps the probes cheap
 WAIT_S = 10.0
@@ -347,11 +347,11 @@ def test_max_epochs(make_trainer: MakeTrainer) -> None:
 
 
 def _slow_evaluate(monkeypatch, seconds: float) -> None:
-    """Every evaluate call takes at least `seconds` more (so its cost is known)."""
+    """Every evaluate call takes at least `seconds` more CPU time (so its cost is known)."""
     real = supervised.evaluate
 
     def slow(*args, **kwargs):
-        time.sleep(seconds)
+        burn_cpu(seconds)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(supervised, "evaluate", slow)

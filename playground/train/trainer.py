@@ -6,6 +6,7 @@ import dataclasses
 import math
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +33,10 @@ EVAL_BUDGET = 0.05
 # Publishing (the learner's probes: output grids, neuron maps, histograms) may take this share
 # of the time: a network whose probes cost 6 ms publishes at most every 60 ms.
 PUBLISH_BUDGET = 0.15
+# Both budgets count the trainer thread's own CPU time. In wall time, a server training eight
+# runs would see every probe take eight times as long (each torch call waits its turn for the
+# interpreter lock) and publish eight times less often: under one frame a second per page.
+_cpu = time.thread_time
 _STOPPED = (Status.DONE, Status.DIVERGED, Status.FAILED, Status.CLOSED)
 live_threads = runcap.live_threads
 
@@ -74,8 +79,10 @@ class Trainer(TrainerCommands):
         self._eval_budget = eval_budget  # None: evaluate at every epoch end (reproducible)
         self._slot = runcap.RunSlot(capped)
         self._commands = CommandQueue()
+        self._watchers: list[weakref.WeakMethod] = []
         self._wake = threading.Event()
         self._applied_seq = 0
+        self._next_publish = (clock(), 0.0)  # (wall clock, thread CPU time): _publish_due
         self._last_read = clock()
         self._build()
         self._snapshot = self._make_snapshot()
@@ -91,7 +98,7 @@ class Trainer(TrainerCommands):
         self.history = History(self.learner.history_columns)
         self._status, self._message = Status.IDLE, ""
         self._pending = 0
-        self._eval_cost, self._last_eval, self._eval_skipped = 0.0, time.perf_counter(), False
+        self._eval_cost, self._last_eval, self._eval_skipped = 0.0, _cpu(), False
         self._evaluated_step = -1
         self._good, self._good_step = self.learner.checkpoint(), 0
         self._rate_mark = (self._clock(), 0)
@@ -116,30 +123,45 @@ class Trainer(TrainerCommands):
             self._close_queue()
 
     def _loop(self) -> None:
-        next_publish = self._clock()
+        self._last_eval = _cpu()  # this thread's clock from now on
         while True:
             try:
                 if self._apply_commands():
                     return
                 self._claim_slot()
                 before = self._status
-                if self._status == Status.RUNNING or self._pending:
-                    self._train_until(next_publish)
-                else:
-                    self._slot.release()  # before a long sleep: another run may take it
-                    self._sleep()
-                if self._check_idle():
-                    return
-                if self._status != Status.RUNNING:
-                    self._slot.release()
-                due = self._status == Status.RUNNING and self._clock() >= next_publish
-                if due or self._status != before:
-                    t0 = time.perf_counter()
-                    self._publish()
-                    cost = (time.perf_counter() - t0) / PUBLISH_BUDGET
-                    next_publish = self._clock() + max(self._publish_dt, cost)
+                training = self._status == Status.RUNNING or self._pending
+                rest = 0.0
+                if training:
+                    runcap.TURNS.take()  # with many runs training, they take turns
+                try:
+                    if training:
+                        rest = self._train_until()
+                    else:
+                        self._slot.release()  # before a long sleep: another run may take it
+                        self._sleep()
+                    if self._check_idle():
+                        return
+                    if self._status != Status.RUNNING:
+                        self._slot.release()
+                    if self._status != before or (
+                        self._status == Status.RUNNING and self._publish_due()
+                    ):
+                        self._publish_in_budget()
+                finally:
+                    if training:
+                        runcap.TURNS.give()
+                if rest:
+                    self._wake.wait(rest)  # a slowed-down run (train.steps_per_s), turn given back
             except Exception as e:  # noqa: BLE001 - a thread must never die silently
                 self._fail(e)
+
+    def _publish_in_budget(self) -> None:
+        """Publish; the next one is due after the period and cost / PUBLISH_BUDGET of training."""
+        t0 = _cpu()
+        self._publish()
+        t1 = _cpu()
+        self._next_publish = (self._clock() + self._publish_dt, t1 + (t1 - t0) / PUBLISH_BUDGET)
 
     def _fail(self, e: BaseException) -> None:
         self._pending = 0
@@ -232,8 +254,15 @@ class Trainer(TrainerCommands):
             self._record()
         return True
 
-    def _train_until(self, deadline: float) -> None:
-        """Take steps until the publish deadline, a command, the end of a manual step or a stop."""
+    def _publish_due(self) -> bool:
+        """The next publish is due: its period is over, and the thread has trained for its
+        cost / PUBLISH_BUDGET of CPU time since the last one."""
+        wall, cpu = self._next_publish
+        return self._clock() >= wall and _cpu() >= cpu
+
+    def _train_until(self) -> float:
+        """Take steps until the next publish is due, a command, the end of a manual step or a
+        stop; the seconds to rest before the next step (a run slowed to train.steps_per_s)."""
         tc = self.learner.cfg.train
         interval = 1.0 / tc.steps_per_s if tc.steps_per_s else 0.0
         while True:
@@ -243,17 +272,16 @@ class Trainer(TrainerCommands):
                 if not self._pending:
                     self._evaluate_now()
                     self._publish()
-                    return
+                    return 0.0
                 due = self._commands.next_step_due()
                 if due is not None and due <= self.learner.step_count:
                     self._publish()  # an earlier step(n) is done: acknowledge it
             if self._status not in (Status.RUNNING, Status.PAUSED) or self._commands:
-                return
+                return 0.0
             if interval:
-                self._wake.wait(interval)
-                return
-            if self._clock() >= deadline:
-                return
+                return interval
+            if self._publish_due():
+                return 0.0
 
     def _one_step(self) -> None:
         learner, tc = self.learner, self.learner.cfg.train
@@ -274,7 +302,7 @@ class Trainer(TrainerCommands):
         tc = self.learner.cfg.train
         if tc.max_epochs and self.learner.epoch >= tc.max_epochs:
             return True  # the stop condition is checked on this evaluation
-        due = time.perf_counter() - self._last_eval >= self._eval_cost / self._eval_budget
+        due = _cpu() - self._last_eval >= self._eval_cost / self._eval_budget
         self._eval_skipped = not due
         return due
 
@@ -285,9 +313,9 @@ class Trainer(TrainerCommands):
 
     def _record(self) -> None:
         """Evaluate on the full sets, append to history, and check divergence and stops."""
-        start = time.perf_counter()
+        start = _cpu()
         row = self.learner.evaluate()
-        self._last_eval = time.perf_counter()
+        self._last_eval = _cpu()
         self._eval_cost, self._eval_skipped = self._last_eval - start, False
         self._evaluated_step = self.learner.step_count
         train, test = row["train_loss"], row["test_loss"]
@@ -357,11 +385,22 @@ class Trainer(TrainerCommands):
         self._set_snapshot(snap)
 
     def _set_snapshot(self, snap: Snapshot) -> None:
-        """Publish by one reference assignment; answer the step(n)s that are now done."""
+        """Publish by one reference assignment; answer the step(n)s that are now done; tell
+        the watchers."""
         self._snapshot = snap
         done = self._pending == 0 or self._status in _STOPPED
         for future in self._commands.due_waiters(snap.step, done):
             future.set_result(snap)
+        for ref in list(self._watchers):
+            callback = ref()
+            if callback is not None:
+                callback()
+
+    def watch(self, callback: Callable[[], None]) -> None:
+        """Call `callback()` after each publish, in the trainer's thread (so it must be quick
+        and must not fail): a bound method, held weakly (its object may go away first)."""
+        self._watchers = [r for r in self._watchers if r() is not None]
+        self._watchers.append(weakref.WeakMethod(callback))  # type: ignore[arg-type]
 
     def _make_snapshot(self, with_probes: bool = True) -> Snapshot:
         now, (t0, s0) = self._clock(), self._rate_mark
