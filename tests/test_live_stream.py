@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
@@ -94,3 +95,25 @@ def test_a_dropped_session_state_drops_its_token(trainer: Trainer) -> None:
     del s
     gc.collect()
     assert _pull(token).status_code == 404
+
+
+def test_a_waiting_pull_is_answered_when_the_trainer_publishes(
+    trainer: Trainer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The trainer's publish wakes the pull at once (nothing polls): here long before the
+    5-s wait would end with a 204."""
+    monkeypatch.setattr(stream, "WAIT_S", 5.0)
+    s = stream.Stream()
+    s.show(trainer, VIEW)
+    s.frame()  # the browser holds the newest snapshot: the next pull waits
+    with ThreadPoolExecutor(1) as pool:
+        start = time.monotonic()
+        pending = pool.submit(_pull, s.token)
+        time.sleep(0.3)
+        trainer.step(2)
+        answers = [pending.result()]
+        while answers[-1].status_code == 200 and decode(answers[-1].body)["step"] < 2:
+            answers.append(_pull(s.token))  # the step command's own publish came first
+        waited = time.monotonic() - start
+    assert len(answers) <= 3 and all(a.status_code == 200 for a in answers)
+    assert decode(answers[-1].body)["step"] == 2 and waited < 2.5, waited
