@@ -129,11 +129,11 @@ def one_page(browser, url: str, seconds: float) -> dict:
 
 
 def many_pages(browser, url: str, link: str, n: int, seconds: float) -> dict:
-    """n pages of `link` on the server at `url`, all training: each page's repaints/s; its
-    health endpoint answering."""
+    """n pages of `link` on the server at `url`, all training: each page's repaints/s and its
+    trainer's steps/s (from the frames shown); the health endpoint answering."""
     pages = [_open_and_play(browser, link) for _ in range(n)]
     time.sleep(2.0)
-    start = [(time.monotonic(), _read(p)[0]) for p in pages]
+    start = [(time.monotonic(), *_read(p)[:2]) for p in pages]
     health, errors, stop = [], [], threading.Event()
 
     def poll() -> None:
@@ -153,11 +153,14 @@ def many_pages(browser, url: str, link: str, n: int, seconds: float) -> dict:
     poller = threading.Thread(target=poll, daemon=True)
     poller.start()
     time.sleep(seconds)
-    rates = [(_read(p)[0] - f0) / (time.monotonic() - t0) for p, (t0, f0) in zip(pages, start)]
+    ends = [(time.monotonic(), *_read(p)[:2]) for p in pages]
+    rates = [(f1 - f0) / (t1 - t0) for (t0, f0, _), (t1, f1, _) in zip(start, ends)]
+    steps = [(s1 - s0) / (t1 - t0) for (t0, _, s0), (t1, _, s1) in zip(start, ends)]
     stop.set()
     poller.join()
     return {"pages": n, "repaints_per_s_each": [round(r, 2) for r in rates],
             "min_repaints_per_s": round(min(rates), 2),
+            "steps_per_s_each": [round(r) for r in steps],
             "health_polls": len(health), "health_failed": sum(not ok for ok, _ in health),
             "health_max_s": round(max(d for _, d in health), 3),
             "health_errors": sorted(set(errors))}  # fmt: skip

@@ -260,6 +260,20 @@ def test_histogram_equals_numpy() -> None:
     assert counts.sum() == v.numel()
 
 
+def test_histogram_equals_numpy_on_values_at_the_bin_edges() -> None:
+    """Random ranges and bin counts, with values on the edges and one ulp either side, where
+    the scaled value alone puts most of them in the wrong bin; and random values."""
+    rng = np.random.default_rng(0)
+    for trial in range(300):
+        bins = int(rng.integers(1, 40))
+        lo, hi = sorted(rng.normal(size=2) * 10 ** rng.uniform(-4, 4))
+        edges = np.linspace(lo, hi, bins + 1)
+        near = [edges, np.nextafter(edges, np.inf), np.nextafter(edges, -np.inf)]
+        a = np.clip(np.concatenate([*near, rng.uniform(lo, hi, 50)]), lo, hi)
+        ref = np.histogram(a, bins=bins, range=(lo, hi))[0]
+        assert np.array_equal(histogram(torch.tensor(a), bins)[0], ref), (trial, bins)
+
+
 def test_histogram_of_constant_and_non_finite_values() -> None:
     counts, edges = histogram(torch.full((7,), 2.0), bins=5)
     assert counts.sum() == 7 and edges[0] < 2.0 < edges[-1]

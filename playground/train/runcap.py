@@ -51,6 +51,7 @@ class Turns:
     """
 
     def __init__(self, k: int) -> None:
+        self.k = k
         self._cond = threading.Condition()
         self._free = k
         self._queue: list[object] = []
