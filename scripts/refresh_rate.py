@@ -122,6 +122,9 @@ def one_page(browser, url: str, seconds: float) -> dict:
     window = [s for s in samples if 1.0 <= s[0] - t_play <= seconds + 1.0]
     (ta, fa, sa), (tb, fb, sb) = window[0], window[-1]
     paint = page.evaluate(f"() => document.querySelector('{LIVE}')?.getAttribute('data-paint-ms')")
+    page.locator(".st-key-pause button").first.click()  # no run left training for the next part
+    page.wait_for_function("() => /paused/i.test(document.querySelector('.st-key-status')"
+                           "?.innerText || '')")  # fmt: skip
     return {"repaints_per_s": round((fb - fa) / (tb - ta), 2), "last_paint_ms": paint,
             "page_steps_per_s": round((sb - sa) / (tb - ta), 1),
             "s_to_test_loss_below_0.1": None if first_below is None else round(first_below, 1),

@@ -125,11 +125,23 @@ function maxAbs(values) {
   return m;
 }
 
+// The CSS box of each canvas fitCanvas has sized, kept by a ResizeObserver: reading clientWidth
+// at every frame, right after the frame's DOM writes, would force a layout of the whole page.
+const cssBox = new WeakMap();
+const boxWatcher = new ResizeObserver((entries) => {
+  for (const e of entries) cssBox.set(e.target, [e.contentRect.width, e.contentRect.height]);
+});
+
 // A canvas sized to its CSS box in device pixels; returns its 2-D context scaled to CSS px.
 function fitCanvas(canvas) {
+  if (!cssBox.get(canvas)?.[0]) { // new, or hidden until now: measure it this once
+    cssBox.set(canvas, [canvas.clientWidth, canvas.clientHeight]);
+    boxWatcher.observe(canvas);
+  }
   const dpr = window.devicePixelRatio || 1;
-  const w = Math.max(1, canvas.clientWidth);
-  const h = Math.max(1, canvas.clientHeight);
+  const [cw, ch] = cssBox.get(canvas);
+  const w = Math.max(1, cw);
+  const h = Math.max(1, ch);
   if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
     canvas.width = Math.round(w * dpr);
     canvas.height = Math.round(h * dpr);
