@@ -51,9 +51,9 @@ class Turns:
     """
 
     def __init__(self, k: int) -> None:
-        self.k = k
+        self.k = max(1, k)  # none at all would stop every run
         self._cond = threading.Condition()
-        self._free = k
+        self._free = self.k
         self._queue: list[object] = []
 
     def take(self) -> object:
