@@ -31,7 +31,7 @@ WAITING_POLL_S = 0.25  # a run waiting for a server slot tries again this often
 # it would cost the digits CNN 15% of its speed, and spiral evaluates 400 times a second.
 EVAL_BUDGET = 0.05
 # Publishing (the learner's probes: output grids, neuron maps, histograms) may take this share
-# of the time: a network whose probes cost 6 ms publishes at most every 60 ms.
+# of the time: a network whose probes cost 6 ms publishes at most every 46 ms (6 + 6 / 0.15).
 PUBLISH_BUDGET = 0.15
 # Both budgets count the trainer thread's own CPU time. In wall time, a server training eight
 # runs would see every probe take eight times as long (each torch call waits its turn for the
